@@ -1,0 +1,84 @@
+"""Flask-side authentication: loading the user from the session, access decorators.
+
+Session keys (the contract every part relies on):
+- Flask-Login's ``_user_id`` is ``"<id>:<session_version>"``: bumping the user's
+  ``session_version`` (logout, password change) revokes every copy of the cookie;
+- ``session["mfa"]`` is True once the second factor was passed in this session;
+- ``session["seen"]`` is the epoch second of the last request (idle timeout).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from catalogue import db
+from catalogue.accounts.models import Role, User
+from catalogue.extensions import login_manager
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the user unless the session was revoked, the account closed or idle too long."""
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        ident, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = db.session.get(User, ident)
+    if user is None or not user.is_active or user.erased_at is not None:
+        return None
+    if user.session_version != version:
+        return None
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    seen = session.get("seen")
+    current = int(time.time())
+    if seen is not None and current - int(seen) > idle:
+        session.clear()
+        return None
+    session["seen"] = current
+    return user
+
+
+def second_factor_passed() -> bool:
+    return bool(session.get("mfa"))
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed in; users whose roles need a second factor must have passed it."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.needs_second_factor and not second_factor_passed():
+            return redirect(url_for("accounts.second_factor", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Signed in with a second factor where needed, and holding one of ``roles`` (else 403)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,143 @@
+"""The audit trail: record events in the caller's transaction, verify the chain.
+
+Each event's ``hash`` is the SHA-256 of its content and of the previous event's
+hash, so altering, inserting or deleting a row breaks the chain from there on.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from catalogue.audit.models import AuditEvent
+from catalogue.clock import now
+
+GENESIS = "0" * 64
+# Set by the web layer for the duration of a request; services never read the request.
+client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+
+# Any 64-bit number, the same in every process: serialises appends to the chain on PostgreSQL.
+_CHAIN_LOCK_KEY = 0x454E5341554449  # "ENSAUDI"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def compute_hash(event: AuditEvent) -> str:
+    """The hash an event must carry given its content and ``prev_hash``."""
+    content = {
+        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "ip": event.ip,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "payload": _canonical(event.payload or {}),
+        "prev_hash": event.prev_hash,
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _subject_ref(subject: Any) -> tuple[str, str | None]:
+    if isinstance(subject, tuple):
+        kind, ident = subject
+        return kind, None if ident is None else str(ident)
+    return type(subject).__name__, None if subject.id is None else str(subject.id)
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: Any | None,
+    subject: Any,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event to the chain, in the caller's transaction.
+
+    ``subject`` is a model instance (flushed) or a ``(type, id)`` pair; ``actor``
+    a user or None for the system. The payload holds before/after values and
+    must not carry personal data beyond ids (events outlive account erasure).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    if not isinstance(subject, tuple) and getattr(subject, "id", None) is None:
+        session.flush()
+    subject_type, subject_id = _subject_ref(subject)
+    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        occurred_at=now(),
+        actor_id=getattr(actor, "id", None),
+        ip=client_ip.get(),
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=_canonical(payload or {}),
+        prev_hash=last or GENESIS,
+    )
+    event.hash = compute_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    reason: str
+
+
+def verify_chain(session: Session, batch: int = 2000) -> ChainBreak | None:
+    """Walk the whole chain; return the first broken event, or None when intact."""
+    previous = GENESIS
+    for event in _iter_events(session, batch):
+        if event.prev_hash != previous:
+            return ChainBreak(event.id, "prev_hash does not match the previous event")
+        if compute_hash(event) != event.hash:
+            return ChainBreak(event.id, "content does not match its hash")
+        previous = event.hash
+    return None
+
+
+def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def events_for(session: Session, subject_type: str, subject_id: Any) -> list[AuditEvent]:
+    """The events about one subject, oldest first (timelines)."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
+            .order_by(AuditEvent.id)
+        )
+    )

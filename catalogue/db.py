@@ -1,0 +1,149 @@
+"""Database plumbing shared by every domain: declarative base, types, session.
+
+Plain SQLAlchemy 2, without Flask, so that services and ``workflows/`` run the
+same from a request, the CLI, a job or a test.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every engine (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int = 40) -> Enum:
+    """Store an enum by its value (not its name), as a checked VARCHAR on every engine."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        name=enum_cls.__name__.lower(),
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; deterministic constraint names for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+# One scoped session for the process; bound to an engine by ``configure_engine``.
+session = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs behave
+    # (pysqlite's own transaction handling breaks them).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the per-dialect settings the application relies on."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def configure_engine(engine: Engine | Any) -> None:
+    """Bind the process-wide session to an engine (or a connection, in tests)."""
+    session.remove()
+    session.configure(bind=engine)
+
+
+def import_all_models() -> None:
+    """Import every domain's models so that the metadata is complete (Alembic, tests)."""
+    from catalogue import models  # noqa: F401
+
+
+# --- After-commit work -------------------------------------------------------
+# E-mails, cache purges and jobs must leave only once the data they speak of is
+# committed. Services register callbacks; ``commit`` runs them after the commit.
+_AFTER_COMMIT = "after_commit_callbacks"
+
+
+def after_commit(db_session: Any, callback: Any) -> None:
+    """Run ``callback()`` once the current transaction of ``db_session`` commits."""
+    db_session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_after_commit(db_session: Any, _previous: Any) -> None:  # pragma: no cover - hook
+    db_session.info.pop(_AFTER_COMMIT, None)
+
+
+def commit(db_session: Any = None) -> None:
+    """Commit, then run the callbacks registered for this transaction.
+
+    A failing callback is logged and does not undo the commit: whatever it
+    carried (an e-mail) stays in the outbox and is retried later.
+    """
+    import logging
+
+    db_session = db_session or session
+    db_session.commit()
+    callbacks = db_session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - never undo a commit for a side effect
+            logging.getLogger(__name__).exception("after-commit callback failed")
+
+
+def rollback(db_session: Any = None) -> None:
+    """Roll back and forget the callbacks of the transaction."""
+    db_session = db_session or session
+    db_session.info.pop(_AFTER_COMMIT, None)
+    db_session.rollback()

@@ -1,0 +1,32 @@
+"""Flask extensions, created unbound and initialised by ``create_app``."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+migrate = Migrate()
+# No default limits: only the routes that need one are limited (login, sign-up, reset, TOTP).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def select_locale() -> str:
+    """``?lang=`` first, then the signed-in user's setting, then the session, then French."""
+    from flask import session
+    from flask_login import current_user
+
+    lang = request.args.get("lang")
+    if lang in ("fr", "en"):
+        session["lang"] = lang
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale in ("fr", "en"):
+        return current_user.locale
+    return session.get("lang", "fr") if session.get("lang") in ("fr", "en") else "fr"

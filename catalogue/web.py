@@ -1,0 +1,197 @@
+"""Request plumbing shared by every blueprint: request ids and logs, security
+headers, caching rules, error pages and problem+json, and the commit helper."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from catalogue import db
+from catalogue.audit import services as audit
+from catalogue.errors import DomainError
+
+log = logging.getLogger("catalogue.request")
+
+PROBLEM_JSON = "application/problem+json"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def is_api_request() -> bool:
+    """Answers under /api/ speak JSON, errors included."""
+    return request.path.startswith("/api/")
+
+
+def problem(
+    status: int, title: str, detail: str = "", *, errors: Any = None, type_: str = "about:blank"
+) -> Response:
+    """An RFC 9457 problem+json answer."""
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def commit() -> None:
+    """Commit the request's transaction and run what waits for the commit (e-mails)."""
+    db.commit()
+
+
+_TITLES = {
+    400: "Requête invalide",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Fichier trop volumineux",
+    422: "Données invalides",
+    429: "Trop de tentatives",
+    500: "Erreur interne",
+    503: "Service indisponible",
+}
+
+
+def error_response(status: int, detail: str = "", errors: Any = None) -> Response:
+    """The error answer in the form the client speaks: problem+json under /api/, a page elsewhere."""
+    title = _TITLES.get(status, "Erreur")
+    if is_api_request():
+        return problem(status, title, detail, errors=errors)
+    template = f"errors/{status}.html" if status in (403, 404, 429, 500) else "errors/error.html"
+    html = render_template(template, status=status, title=title, detail=detail)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def init_app(app: Flask) -> None:
+    """Install the hooks and error handlers on the application."""
+    install_template_helpers(app)
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        audit.client_ip.set(request.remote_addr)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if current_user and current_user.is_authenticated:
+            # Nothing behind a login may sit in a shared cache.
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Vary", "Cookie")
+        elif "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store" if request.method != "GET" else "no-cache"
+        headers["X-Request-ID"] = g.get("request_id", "")
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            'request_id=%s method=%s path="%s" status=%s duration_ms=%.1f',
+            g.get("request_id"), request.method, request.path, response.status_code, elapsed,
+        )
+        return response
+
+    @app.teardown_request
+    def _teardown(_exc: BaseException | None) -> None:
+        db.rollback()
+        db.session.remove()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        db.rollback()
+        status = exc.code or 500
+        detail = ""
+        if status == 429:
+            detail = "Trop de tentatives. Patientez quelques minutes avant de réessayer."
+        elif status == 413:
+            detail = f"Le fichier dépasse la taille maximale de {app.config['UPLOAD_MAX_MB']} Mo."
+        elif status == 400 and getattr(exc, "description", "").startswith("The CSRF"):
+            detail = "Le formulaire a expiré ou n'est pas authentique. Rechargez la page et réessayez."
+        elif status in (400, 409, 422) and exc.description and not exc.description.startswith("The "):
+            detail = exc.description
+        response = error_response(status, detail)
+        if isinstance(exc, HTTPException) and exc.response is None:
+            for key, value in exc.get_headers():
+                if key.lower() in ("allow", "retry-after"):
+                    response.headers[key] = value
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        db.rollback()
+        return error_response(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        db.rollback()
+        log.exception("unhandled error request_id=%s", g.get("request_id"))
+        return error_response(500, "Une erreur inattendue est survenue. Elle a été enregistrée.")
+
+
+def _main_nav() -> list[dict[str, Any]]:
+    """Navigation entries for the current user's roles (templates only present them)."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from catalogue.accounts.models import COMMISSION_ROLES, Role
+    from catalogue.publishers.models import Membership
+
+    items = [("/catalogue", _("Catalogue")), ("/referentiels", _("Référentiels")),
+             ("/statistiques", _("Statistiques"))]
+    if current_user.is_authenticated:
+        is_publisher = db.session.scalar(
+            select(Membership.id).where(Membership.user_id == current_user.id).limit(1)
+        )
+        if is_publisher:
+            items.append(("/editeur/", _("Espace éditeur")))
+        if current_user.role_set & COMMISSION_ROLES:
+            items.append(("/commission/", _("Commission")))
+        if current_user.has_role(Role.ADMIN):
+            items.append(("/admin/", _("Administration")))
+    path = request.path
+    return [
+        {"href": href, "label": label,
+         "active": path == href or (href != "/" and path.startswith(href.rstrip("/") + "/"))
+         or path == href.rstrip("/")}
+        for href, label in items
+    ]
+
+
+def install_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr")}

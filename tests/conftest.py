@@ -1,0 +1,185 @@
+"""Test infrastructure (CONVENTIONS "Tests").
+
+- The schema comes from the migrations, run once per test session (never create_all).
+- Each test runs inside a transaction rolled back at the end (savepoint pattern):
+  services and views may commit, nothing survives the test.
+- SQLite by default; ``TEST_DATABASE_URL=postgresql+psycopg://…`` runs the same
+  suite on PostgreSQL, in a fresh database created for the session and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from catalogue import create_app, db
+from catalogue.accounts.models import Role, User
+from catalogue.extensions import limiter
+
+pytest_plugins = ["tests.factories"]
+
+
+def _create_postgres_database(url: str) -> tuple[str, str]:
+    """A fresh database named after the given one, unique to this test process."""
+    parsed = make_url(url)
+    name = f"{parsed.database or 'catalogue_test'}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(url: str, name: str) -> None:
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured and configured.startswith("postgresql"):
+        url, name = _create_postgres_database(configured)
+        yield url
+        _drop_postgres_database(configured, name)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    storage_dir = tmp_path_factory.mktemp("storage")
+    application = create_app(
+        {
+            "CATALOGUE_ENV": "test",
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "STORAGE_URL": f"file://{storage_dir}",
+            "MAIL_URL": None,
+            "SERVER_NAME": "localhost",
+            "PREFERRED_URL_SCHEME": "http",
+        }
+    )
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    yield application
+    db.session.remove()
+    application.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def engine(app: Flask) -> Any:
+    return app.extensions["engine"]
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Bind the session to a connection whose outer transaction is rolled back."""
+    if "app" not in request.fixturenames or request.node.get_closest_marker("committing"):
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    connection = application.extensions["engine"].connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    limiter.reset()
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield
+    finally:
+        ctx.pop()
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+        db.session.configure(bind=application.extensions["engine"],
+                             join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def session(app: Flask) -> Any:
+    """The scoped session, bound to the test's transaction."""
+    return db.session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Any:
+    """Sign a user in on the test client without going through the login form
+    (that form has its own tests). ``second_factor`` marks the TOTP step as passed."""
+
+    def do_login(user: User, *, second_factor: bool = True, on: FlaskClient | None = None) -> FlaskClient:
+        target = on or client
+        with target.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+            sess["mfa"] = bool(second_factor and user.needs_second_factor)
+        return target
+
+    return do_login
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """Freeze time: ``clock.move_to(datetime)`` / ``clock.shift(timedelta)``."""
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=__import__("datetime").UTC),
+                             tick=False) as traveller:
+        yield traveller
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(engine: Any) -> Any:
+    """``with count_queries() as counter: …`` then ``counter.count``."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def is_postgres(app: Flask) -> bool:
+    return app.extensions["engine"].dialect.name == "postgresql"
+
+
+__all__ = ["Role", "is_postgres"]
