@@ -28,7 +28,10 @@ from catalogue import create_app, db
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import limiter
 
-pytest_plugins = ["tests.factories"]
+# Each domain keeps its factories in tests/factories_<domain>.py (fixtures).
+pytest_plugins = ["tests.factories"] + [
+    f"tests.{path.stem}" for path in sorted(Path(__file__).parent.glob("factories_*.py"))
+]
 
 
 def _create_postgres_database(url: str) -> tuple[str, str]:
@@ -77,7 +80,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with application.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads")
     yield application
     db.session.remove()
     application.extensions["engine"].dispose()

@@ -10,6 +10,7 @@ effects and records the audit event.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,17 @@ class Context:
 
 Guard = Callable[[Context], str | None]
 Effect = Callable[[Context], None]
+# A guard or effect may be named "package.module:function", resolved at first use, so
+# that tables can name rules living in domain packages without import cycles.
+Rule = Guard | Effect | str
+
+
+def resolve(rule: Rule) -> Callable[[Context], Any]:
+    """The callable a rule names."""
+    if callable(rule):
+        return rule
+    module_name, _, attr = rule.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,8 @@ class Transition:
     target: str | Callable[[Context], str]
     roles: frozenset[str]
     label: str  # French label of the action button
-    guards: tuple[Guard, ...] = ()
-    effects: tuple[Effect, ...] = ()
+    guards: tuple[Rule, ...] = ()
+    effects: tuple[Rule, ...] = ()
     # Other states the target callable may choose (for diagrams and tests).
     alternative_targets: tuple[str, ...] = ()
 
@@ -117,7 +129,7 @@ def _refusal(lifecycle: Lifecycle, transition: Transition, ctx: Context) -> str 
     if not (transition.roles & ctx.roles):
         return "Vous n'avez pas le rôle requis pour cette action."
     for guard in transition.guards:
-        reason = guard(ctx)
+        reason = resolve(guard)(ctx)
         if reason:
             return reason
     return None
@@ -183,7 +195,7 @@ def fire(
             "Une autre personne vient de modifier cet objet ; rechargez la page et réessayez."
         ) from None
     for effect in transition.effects:
-        effect(ctx)
+        resolve(effect)(ctx)
     try:
         session.flush()
     except StaleDataError:
