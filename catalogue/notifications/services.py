@@ -85,20 +85,20 @@ def render(message: str, locale: str, context: dict[str, Any]) -> tuple[str, str
     env = _env()
     context = {"base_url": _mailer.base_url, **context}
 
-    def pick(name: str) -> str | None:
+    def pick(stem: str, ext: str) -> str | None:
+        # The extension stays last so that autoescaping follows it (.html escaped).
         for loc in (locale, "fr"):
-            path = f"{message}/{name}.{loc}"
-            if (EMAILS_DIR / message / f"{name}.{loc}").exists():
-                return path
+            if (EMAILS_DIR / message / f"{stem}.{loc}.{ext}").exists():
+                return f"{message}/{stem}.{loc}.{ext}"
         return None
 
-    subject_tpl = pick("subject.txt")
-    text_tpl = pick("body.txt")
+    subject_tpl = pick("subject", "txt")
+    text_tpl = pick("body", "txt")
     if subject_tpl is None or text_tpl is None:
         raise LookupError(f"e-mail message {message!r} has no subject or text body")
     subject = env.get_template(subject_tpl).render(context).strip()
     text_body = env.get_template(text_tpl).render(context)
-    html_tpl = pick("body.html")
+    html_tpl = pick("body", "html")
     html_body = env.get_template(html_tpl).render(context) if html_tpl else ""
     return subject, text_body, html_body
 
