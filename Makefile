@@ -1,12 +1,18 @@
 # Catalogue ENS — the two commands: `make run` and `make test`.
+# Needs Python 3.11+, Node 20 with npm; the browser tests need Debian's chromium.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
+.DEFAULT_GOAL := run
 
-.PHONY: run install venv deps assets translations migrate seed serve serve-prod test test-sqlite test-postgres test-browser lint check bench clean install-test
+.PHONY: run install deps assets translations extract-messages migrate seed serve serve-prod \
+        test test-sqlite test-postgres test-browser install-test lint audit check bench bench-quick clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
 run: install seed ## set everything up and serve on 127.0.0.1:$(PORT)
 	@echo ""
@@ -20,55 +26,76 @@ install: deps assets translations migrate ## everything but serving
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-venv: $(BIN)/python
-
-deps: venv
+# Reinstalled only when a requirements file changes (works offline afterwards).
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
 
-assets:
+deps: $(VENV)/.installed ## Python dependencies in .venv
+
+# Bootstrap from npm (pinned in package.json/package-lock.json), copied into an ignored folder.
+catalogue/static/vendor/bootstrap/bootstrap.min.css: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent
 	mkdir -p catalogue/static/vendor/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map catalogue/static/vendor/bootstrap/
+	touch $@
 
-translations: venv
-	$(BIN)/pybabel compile -d translations -f -q || true
+assets: catalogue/static/vendor/bootstrap/bootstrap.min.css ## front-end assets
 
-migrate: venv
-	$(BIN)/flask db upgrade
+translations: deps ## compile the message catalogues (French is the source language)
+	$(BIN)/pybabel compile -d translations -f --statistics
 
-seed:
+extract-messages: deps ## developers: extract _() strings and update translations/en
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot \
+	  --no-location --sort-output --project "Catalogue ENS" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	@echo "Now translate the empty msgstr of translations/en/LC_MESSAGES/messages.po, then make translations."
+
+migrate: deps ## migrate the database (DATABASE_URL, default SQLite in instance/)
+	$(BIN)/flask db upgrade heads
+
+seed: ## demo data (idempotent); prints the demo accounts and their TOTP secrets
 	$(BIN)/flask demo seed
 
-serve:
+serve: ## development server
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 serve-prod: ## production server (set SECRET_KEY, DATABASE_URL…)
-	CATALOGUE_ENV=production $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	CATALOGUE_ENV=production $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) \
+	  --access-logfile - wsgi:app
 
-test: ## whole suite on SQLite, then on TEST_DATABASE_URL (PostgreSQL) when set
+test: ## whole suite on SQLite (browser tests included), then on TEST_DATABASE_URL when set
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; fi
 
 test-sqlite: install-test
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+# Browser tests run their own SQLite live server: the PostgreSQL pass skips them.
 test-postgres: install-test
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
 
-test-browser: install-test
-	$(BIN)/python -m pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
+test-browser: install-test ## real-browser tests alone (headless chromium)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
 
 install-test: deps assets translations
 
-lint: venv
+lint: deps ## ruff and migration drift
 	$(BIN)/ruff check .
 	$(BIN)/flask db check
 
+audit: deps ## security linters: bandit, pip-audit (needs PyPI's vulnerability data)
+	$(BIN)/bandit -r catalogue workflows -lll -q
+	$(BIN)/pip-audit -r requirements.txt --no-deps --disable-pip --progress-spinner off
+
 check: lint test
 
-bench: install
-	$(BIN)/python -m bench.run
+bench: install ## performance benchmarks (bench/; BENCH_ARGS="--quick" for a short run)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules catalogue/static/vendor instance .pytest_cache
+	rm -rf $(VENV) node_modules catalogue/static/vendor .pytest_cache translations/*/LC_MESSAGES/*.mo

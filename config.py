@@ -42,6 +42,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 0:
+        raise ValueError("expected 0 or a positive integer")
+    return value
+
+
 def _optional_positive_int(raw: str) -> int | None:
     return _positive_int(raw) if raw.strip() else None
 
@@ -110,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UPLOAD_MAX_MB", _positive_int, 20, "largest accepted upload, MiB"),
     Setting("SESSION_IDLE_MINUTES", _positive_int, 30, "idle timeout of a signed-in session"),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
+    Setting("PROXY_HOPS", _non_negative_int, 0,
+            "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted"),
 )
 
 
@@ -168,6 +177,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_SUPPORTED_LOCALES=("fr", "en"),
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         HSTS=secure,
         ARGON2_CHEAP=env == "test",
         RATELIMIT_STORAGE_URI=values["REDIS_URL"] or "memory://",

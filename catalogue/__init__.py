@@ -21,13 +21,12 @@ DOMAINS = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides the environment (tests)."""
-    from config import load_config
-
     from catalogue import db, web
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
     from catalogue.notifications import services as notifications
     from catalogue.storage import services as storage
+    from config import load_config
 
     app = Flask(
         __name__,
@@ -62,6 +61,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
+    if app.config["PROXY_HOPS"]:
+        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     web.init_app(app)
     for domain in DOMAINS:
         _register_domain(app, domain)
@@ -72,7 +77,7 @@ class _MigrateDB:
     """What Flask-Migrate needs of a database object: the metadata."""
 
     @property
-    def metadata(self):  # noqa: ANN201 - Flask-Migrate protocol
+    def metadata(self):
         from catalogue.db import Base
 
         return Base.metadata

@@ -138,7 +138,7 @@ def commit(db_session: Any = None) -> None:
     for callback in callbacks:
         try:
             callback()
-        except Exception:  # noqa: BLE001 - never undo a commit for a side effect
+        except Exception:  # never undo a commit for a side effect (logged below)
             logging.getLogger(__name__).exception("after-commit callback failed")
 
 

@@ -19,7 +19,12 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 
 def select_locale() -> str:
-    """``?lang=`` first, then the signed-in user's setting, then the session, then French."""
+    """``?lang=`` (remembered for the session) first, then the signed-in user's setting, then French.
+
+    The session's choice comes before the account setting so that switching language
+    sticks for the rest of the visit; signing in starts a new session, so the account
+    setting applies again from there.
+    """
     from flask import session
     from flask_login import current_user
 
@@ -27,6 +32,8 @@ def select_locale() -> str:
     if lang in ("fr", "en"):
         session["lang"] = lang
         return lang
+    if session.get("lang") in ("fr", "en"):
+        return session["lang"]
     if current_user and current_user.is_authenticated and current_user.locale in ("fr", "en"):
         return current_user.locale
-    return session.get("lang", "fr") if session.get("lang") in ("fr", "en") else "fr"
+    return "fr"

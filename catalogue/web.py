@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -64,22 +65,24 @@ def commit() -> None:
 
 
 _TITLES = {
-    400: "Requête invalide",
-    403: "Accès refusé",
-    404: "Page introuvable",
-    405: "Méthode non autorisée",
-    409: "Conflit",
-    413: "Fichier trop volumineux",
-    422: "Données invalides",
-    429: "Trop de tentatives",
-    500: "Erreur interne",
-    503: "Service indisponible",
+    400: _l("Requête invalide"),
+    403: _l("Accès refusé"),
+    404: _l("Page introuvable"),
+    405: _l("Méthode non autorisée"),
+    409: _l("Conflit"),
+    413: _l("Fichier trop volumineux"),
+    422: _l("Données invalides"),
+    429: _l("Trop de tentatives"),
+    500: _l("Erreur interne"),
+    503: _l("Service indisponible"),
 }
 
 
 def error_response(status: int, detail: str = "", errors: Any = None) -> Response:
     """The error answer in the form the client speaks: problem+json under /api/, a page elsewhere."""
-    title = _TITLES.get(status, "Erreur")
+    # Titles are lazy translations: French by default, English with ?lang=en.
+    title = str(_TITLES.get(status, _l("Erreur")))
+    detail = str(detail)
     if is_api_request():
         return problem(status, title, detail, errors=errors)
     template = f"errors/{status}.html" if status in (403, 404, 429, 500) else "errors/error.html"
@@ -134,11 +137,11 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         detail = ""
         if status == 429:
-            detail = "Trop de tentatives. Patientez quelques minutes avant de réessayer."
+            detail = _l("Trop de tentatives. Patientez quelques minutes avant de réessayer.")
         elif status == 413:
-            detail = f"Le fichier dépasse la taille maximale de {app.config['UPLOAD_MAX_MB']} Mo."
+            detail = _l("Le fichier dépasse la taille maximale de %(n)s Mo.", n=app.config["UPLOAD_MAX_MB"])
         elif status == 400 and getattr(exc, "description", "").startswith("The CSRF"):
-            detail = "Le formulaire a expiré ou n'est pas authentique. Rechargez la page et réessayez."
+            detail = _l("Le formulaire a expiré ou n'est pas authentique. Rechargez la page et réessayez.")
         elif status in (400, 409, 422) and exc.description and not exc.description.startswith("The "):
             detail = exc.description
         response = error_response(status, detail)
@@ -157,7 +160,7 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         db.rollback()
         log.exception("unhandled error request_id=%s", g.get("request_id"))
-        return error_response(500, "Une erreur inattendue est survenue. Elle a été enregistrée.")
+        return error_response(500, _l("Une erreur inattendue est survenue. Elle a été enregistrée."))
 
 
 def _main_nav() -> list[dict[str, Any]]:

@@ -113,7 +113,7 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         outer.rollback()
         connection.close()
         db.session.configure(bind=application.extensions["engine"],
-                             join_transaction_mode="conservative_savepoint")
+                             join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

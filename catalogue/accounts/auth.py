@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from catalogue import db
@@ -22,7 +23,8 @@ from catalogue.accounts.models import Role, User
 from catalogue.extensions import login_manager
 
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Connectez-vous pour accéder à cette page."
+login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
@@ -44,14 +46,35 @@ def load_user(user_id: str) -> User | None:
     seen = session.get("seen")
     current = int(time.time())
     if seen is not None and current - int(seen) > idle:
+        # Idle too long: forget everything the session carried, say why on the next page.
         session.clear()
+        flash(gettext("Votre session a expiré après %(minutes)s minutes d'inactivité. "
+                      "Connectez-vous à nouveau.",
+                      minutes=current_app.config["SESSION_IDLE_MINUTES"]), "info")
         return None
     session["seen"] = current
     return user
 
 
 def second_factor_passed() -> bool:
+    """True once the TOTP step (or a recovery code) was passed in this session."""
     return bool(session.get("mfa"))
+
+
+def safe_next(target: str | None, default: str = "/compte/") -> str:
+    """A local path to go to after signing in; anything else (another site) gives ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ch in target for ch in "\r\n"):
+        return default
+    return target
+
+
+def rate_limit_key() -> str:
+    """Per signed-in user where known (TOTP step), else per client address."""
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return request.remote_addr or "unknown"
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

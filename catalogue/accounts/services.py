@@ -1,26 +1,37 @@
-"""Account rules: creation, roles, authentication. Services take the actor explicitly."""
+"""Account rules: creation, sign-up, e-mail verification, passwords, second factor,
+sessions, roles, preferences. Services take the actor explicitly, flush, never
+commit, and record the audit event of what they change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.accounts.models import Role, User, UserRole
+from catalogue.accounts import tokens, totp
+from catalogue.accounts.models import RecoveryCode, Role, User, UserRole
 from catalogue.accounts.passwords import hash_password, needs_rehash, verify_password
 from catalogue.audit import services as audit
 from catalogue.clock import now
-from catalogue.errors import ValidationFailed
+from catalogue.errors import NotFound, PermissionDenied, ValidationFailed
+from catalogue.notifications import services as notifications
+from catalogue.notifications.models import Notification
+
+log = logging.getLogger("catalogue.auth")
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+LOCALES = ("fr", "en")
 
 
 def normalise_email(email: str) -> str:
     """Lower-cased, trimmed, syntactically valid e-mail; raises ValidationFailed."""
     try:
-        result = validate_email(email.strip(), check_deliverability=False)
+        result = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError:
         raise ValidationFailed(
             "Adresse e-mail invalide.", errors={"email": "Adresse e-mail invalide."}
@@ -32,19 +43,31 @@ def password_problem(password: str, email: str = "") -> str | None:
     """Why a password is not acceptable (French), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
-    if len(password) > 128:
-        return "Le mot de passe ne doit pas dépasser 128 caractères."
-    if email and email.split("@")[0].lower() in password.lower():
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Le mot de passe ne doit pas dépasser {MAX_PASSWORD_LENGTH} caractères."
+    if len(set(password)) < 5:
+        return "Le mot de passe est trop répétitif : variez les caractères."
+    local = email.split("@")[0].lower()
+    if local and len(local) >= 3 and local in password.lower():
         return "Le mot de passe ne doit pas contenir votre adresse e-mail."
     return None
 
 
 def find_user(session: Session, email: str) -> User | None:
+    """The account with this address (normalised), or None."""
     try:
         email = normalise_email(email)
     except ValidationFailed:
         return None
     return session.scalar(select(User).where(User.email == email))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The account with this id; NotFound otherwise."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Compte introuvable.")
+    return user
 
 
 def create_user(
@@ -69,38 +92,76 @@ def create_user(
         problem = password_problem(password, email)
         if problem:
             raise ValidationFailed(problem, errors={"password": problem})
+    if locale not in LOCALES:
+        locale = "fr"
     user = User(
         email=email,
-        display_name=display_name.strip(),
+        display_name=display_name.strip()[:120],
         password_hash=hash_password(password) if password else None,
         email_verified_at=now() if verified else None,
         locale=locale,
+        session_version=1,
     )
     user.roles = [UserRole(role=Role(r)) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()
     audit.record(session, "user.created", actor=actor or user, subject=user,
-                 payload={"roles": sorted(r.value for r in user.role_set)})
+                 payload={"roles": sorted(r.value for r in user.role_set),
+                          "verified": verified})
     return user
 
 
-def grant_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
-    """Give a global role (idempotent), audited."""
-    if role in user.role_set:
-        return
-    user.roles.append(UserRole(role=role))
-    session.flush()
-    audit.record(session, "user.role_granted", actor=actor, subject=user, payload={"role": role.value})
+# --- Sign-up and e-mail verification ------------------------------------------
 
 
-def revoke_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
-    """Remove a global role (idempotent), audited."""
-    kept = [r for r in user.roles if r.role != role]
-    if len(kept) == len(user.roles):
+def register_patient(
+    session: Session, *, email: str, password: str, display_name: str = "", locale: str = "fr"
+) -> User | None:
+    """Sign a patient up and send the verification link.
+
+    When the address already has an account, nothing is created and its owner
+    gets an e-mail saying so: the page shown is the same either way, so sign-up
+    does not reveal which addresses have an account. Returns the new user or None.
+    """
+    address = normalise_email(email)
+    problem = password_problem(password, address)
+    if problem:
+        raise ValidationFailed(problem, errors={"password": problem})
+    existing = session.scalar(select(User).where(User.email == address))
+    if existing is not None:
+        # Spend the hashing time a new account costs, so timing does not tell either.
+        hash_password(password)
+        if existing.is_active and existing.erased_at is None:
+            notifications.send_email(session, "account_exists", existing.email,
+                                     {"user": existing}, existing.locale)
+        audit.record(session, "user.signup_existing", actor=None, subject=existing)
+        log.info("signup attempted for an existing account user_id=%s", existing.id)
+        return None
+    user = create_user(session, address, password, display_name=display_name,
+                       roles=[Role.PATIENT], locale=locale)
+    send_verification(session, user)
+    return user
+
+
+def send_verification(session: Session, user: User) -> None:
+    """E-mail the user a link confirming their address (no-op when already verified)."""
+    if user.email_verified_at is not None:
         return
-    user.roles = kept
+    token = tokens.make_token(_secret_key(), user, tokens.VERIFY_EMAIL)
+    notifications.send_email(session, "verify_email", user.email,
+                             {"user": user, "token": token}, user.locale)
+
+
+def verify_email(session: Session, token: str) -> User:
+    """Mark the address of the token's user as verified; InvalidToken otherwise."""
+    user = tokens.read_token(session, _secret_key(), token, tokens.VERIFY_EMAIL)
+    user.email_verified_at = now()
     session.flush()
-    audit.record(session, "user.role_revoked", actor=actor, subject=user, payload={"role": role.value})
+    audit.record(session, "user.email_verified", actor=user, subject=user)
+    return user
+
+
+# --- Passwords ----------------------------------------------------------------
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -114,3 +175,304 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
+
+
+def request_password_reset(session: Session, email: str) -> None:
+    """Send a reset link when the address has an active account; silent otherwise."""
+    user = find_user(session, email)
+    if user is None or not user.is_active or user.erased_at is not None:
+        return
+    token = tokens.make_token(_secret_key(), user, tokens.RESET_PASSWORD)
+    notifications.send_email(session, "password_reset", user.email,
+                             {"user": user, "token": token}, user.locale)
+    audit.record(session, "user.password_reset_requested", actor=None, subject=user)
+
+
+def check_reset_token(session: Session, token: str) -> User:
+    """The user a reset link is for; InvalidToken when it is expired or already used."""
+    return tokens.read_token(session, _secret_key(), token, tokens.RESET_PASSWORD)
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; every open session of the account ends."""
+    user = check_reset_token(session, token)
+    _set_password(session, user, new_password)
+    # Following the link proves the address too.
+    if user.email_verified_at is None:
+        user.email_verified_at = now()
+    session.flush()
+    audit.record(session, "user.password_reset", actor=user, subject=user)
+    return user
+
+
+def change_password(
+    session: Session, user: User, current_password: str, new_password: str, *, actor: User
+) -> None:
+    """Change the password after checking the current one; other sessions end.
+
+    The caller re-issues its own session (``session_version`` changed).
+    """
+    if actor.id != user.id:
+        raise PermissionDenied("Seul le titulaire du compte peut changer son mot de passe.")
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed(
+            "Le mot de passe actuel est incorrect.",
+            errors={"current_password": "Le mot de passe actuel est incorrect."},
+        )
+    if current_password == new_password:
+        message = "Le nouveau mot de passe doit être différent de l'actuel."
+        raise ValidationFailed(message, errors={"new_password": message})
+    _set_password(session, user, new_password, field="new_password")
+    audit.record(session, "user.password_changed", actor=actor, subject=user)
+
+
+def _set_password(session: Session, user: User, password: str, field: str = "password") -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ValidationFailed(problem, errors={field: problem})
+    user.password_hash = hash_password(password)
+    user.session_version = (user.session_version or 1) + 1
+    session.flush()
+    notifications.send_email(session, "password_changed", user.email, {"user": user}, user.locale)
+
+
+# --- Sign-in events and sessions ---------------------------------------------
+
+
+def record_login(session: Session, user: User, *, method: str = "password") -> None:
+    """A successful sign-in (first factor)."""
+    user.last_login_at = now()
+    session.flush()
+    audit.record(session, "auth.login", actor=user, subject=user, payload={"method": method})
+    log.info("login user_id=%s", user.id)
+
+
+def record_login_failure(session: Session, user: User | None, *, locked: bool = False) -> None:
+    """A refused sign-in; the event names the account only when it exists."""
+    subject = user if user is not None else ("User", None)
+    audit.record(session, "auth.lockout" if locked else "auth.login_failed", actor=None,
+                 subject=subject, payload={"known_account": user is not None})
+    log.warning("%s user_id=%s", "lockout" if locked else "login failed",
+                user.id if user else "-")
+
+
+def end_sessions(session: Session, user: User, *, actor: User | None, reason: str = "logout") -> None:
+    """Revoke every session of the user (logout, or an administrator's action)."""
+    user.session_version = (user.session_version or 1) + 1
+    session.flush()
+    audit.record(session, "auth.logout" if reason == "logout" else "auth.sessions_revoked",
+                 actor=actor, subject=user, payload={"reason": reason})
+    log.info("sessions ended user_id=%s reason=%s", user.id, reason)
+
+
+# --- Second factor ------------------------------------------------------------
+
+
+def start_totp_enrolment(session: Session, user: User) -> str:
+    """The secret to enrol (created once and kept until enrolment is confirmed)."""
+    if user.totp_enabled_at is not None:
+        raise PermissionDenied("Le second facteur est déjà activé sur ce compte.")
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        session.flush()
+    return user.totp_secret
+
+
+def confirm_totp_enrolment(session: Session, user: User, code: str) -> list[str]:
+    """Activate TOTP once the user proves their app shows the right code.
+
+    Returns the ten recovery codes, shown once; only their hashes are kept.
+    """
+    if user.totp_enabled_at is not None or not user.totp_secret:
+        raise PermissionDenied("Aucune activation du second facteur n'est en cours.")
+    counter = totp.matching_counter(user.totp_secret, code, user.totp_last_counter)
+    if counter is None:
+        audit.record(session, "auth.totp_enrolment_failed", actor=user, subject=user)
+        message = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
+        raise ValidationFailed(message, errors={"code": message})
+    user.totp_last_counter = counter
+    user.totp_enabled_at = now()
+    codes = _replace_recovery_codes(session, user)
+    audit.record(session, "auth.totp_enabled", actor=user, subject=user)
+    return codes
+
+
+def verify_second_factor(session: Session, user: User, code: str) -> str | None:
+    """Check a TOTP code (usable once) or a recovery code (single use).
+
+    Returns ``"totp"`` or ``"recovery_code"``, or None when refused; both
+    outcomes are audited, so the caller commits either way.
+    """
+    if user.totp_enabled_at is None or not user.totp_secret:
+        return None
+    cleaned = totp.clean_code(code)
+    method = None
+    if cleaned.isdigit():
+        counter = totp.matching_counter(user.totp_secret, cleaned, user.totp_last_counter)
+        if counter is not None:
+            user.totp_last_counter = counter
+            method = "totp"
+    elif len(cleaned) == 16:
+        digest = totp.hash_recovery_code(cleaned)
+        row = session.scalar(select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest,
+            RecoveryCode.used_at.is_(None)))
+        if row is not None:
+            row.used_at = now()
+            method = "recovery_code"
+    session.flush()
+    if method is None:
+        audit.record(session, "auth.totp_failed", actor=user, subject=user)
+        log.warning("second factor refused user_id=%s", user.id)
+    else:
+        audit.record(session, "auth.second_factor", actor=user, subject=user,
+                     payload={"method": method})
+    return method
+
+
+def regenerate_recovery_codes(session: Session, user: User, code: str, *, actor: User) -> list[str]:
+    """New recovery codes (the old ones stop working), after a fresh TOTP code."""
+    if actor.id != user.id:
+        raise PermissionDenied("Seul le titulaire du compte peut renouveler ses codes.")
+    if user.totp_enabled_at is None or not user.totp_secret:
+        raise PermissionDenied("Le second facteur n'est pas activé sur ce compte.")
+    counter = totp.matching_counter(user.totp_secret, code, user.totp_last_counter)
+    if counter is None:
+        message = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
+        raise ValidationFailed(message, errors={"code": message})
+    user.totp_last_counter = counter
+    codes = _replace_recovery_codes(session, user)
+    audit.record(session, "auth.recovery_codes_renewed", actor=actor, subject=user)
+    return codes
+
+
+def remaining_recovery_codes(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def reset_second_factor(session: Session, user: User, *, actor: User) -> None:
+    """Administrator: forget the user's TOTP (lost phone); they enrol again at next sign-in."""
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    user.session_version = (user.session_version or 1) + 1
+    session.flush()
+    audit.record(session, "auth.totp_reset", actor=actor, subject=user)
+
+
+def _replace_recovery_codes(session: Session, user: User) -> list[str]:
+    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    codes = totp.new_recovery_codes()
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(c))
+                    for c in codes)
+    session.flush()
+    return codes
+
+
+# --- Roles --------------------------------------------------------------------
+
+
+def grant_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
+    """Give a global role (idempotent), audited."""
+    role = Role(role)
+    if role in user.role_set:
+        return
+    user.roles.append(UserRole(role=role))
+    session.flush()
+    audit.record(session, "user.role_granted", actor=actor, subject=user, payload={"role": role.value})
+
+
+def revoke_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
+    """Remove a global role (idempotent), audited. The last administrator keeps theirs."""
+    role = Role(role)
+    if role not in user.role_set:
+        return
+    if role == Role.ADMIN:
+        admins = session.scalar(select(func.count()).select_from(UserRole).join(User).where(
+            UserRole.role == Role.ADMIN, User.is_active.is_(True), User.erased_at.is_(None)))
+        if (admins or 0) <= 1:
+            raise PermissionDenied("Impossible de retirer le rôle du dernier administrateur.")
+    user.roles = [r for r in user.roles if r.role != role]
+    session.flush()
+    audit.record(session, "user.role_revoked", actor=actor, subject=user, payload={"role": role.value})
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: Sequence[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_users(
+    session: Session, *, query: str = "", role: Role | None = None, page: int = 1, per_page: int = 25
+) -> UserPage:
+    """Accounts matching an address or name fragment and a role, newest first."""
+    conditions = []
+    text = query.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(User.email.like(pattern, escape="\\"),
+                              func.lower(User.display_name).like(pattern, escape="\\")))
+    if role is not None:
+        conditions.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    page = max(1, page)
+    users = session.scalars(
+        select(User).where(*conditions).order_by(User.created_at.desc(), User.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return UserPage(users=users, total=total, page=page, per_page=per_page)
+
+
+# --- Preferences and notifications ---------------------------------------------
+
+
+def set_locale(session: Session, user: User, locale: str, *, actor: User) -> None:
+    """The language of the interface and of e-mails for this account."""
+    if locale not in LOCALES:
+        raise ValidationFailed("Langue inconnue.", errors={"locale": "Langue inconnue."})
+    if user.locale == locale:
+        return
+    before = user.locale
+    user.locale = locale
+    session.flush()
+    audit.record(session, "user.locale_changed", actor=actor, subject=user,
+                 payload={"before": before, "after": locale})
+
+
+def notifications_of(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
+    """The user's in-app notifications, newest first."""
+    return list(session.scalars(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_notifications_read(
+    session: Session, user: User, ids: Iterable[int] | None = None, *, actor: User
+) -> int:
+    """Mark some (or all) of the user's unread notifications read; returns how many."""
+    if actor.id != user.id:
+        raise PermissionDenied("Ces notifications ne sont pas les vôtres.")
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(list(ids)))
+    result = session.execute(statement.values(read_at=now()).execution_options(
+        synchronize_session=False))
+    return result.rowcount or 0
+
+
+def _secret_key() -> str:
+    # Links are signed with the application's key; services run in an app context
+    # (request, CLI, job, test) and never read the request itself.
+    from flask import current_app
+
+    return current_app.config["SECRET_KEY"]

@@ -295,3 +295,21 @@ class Agreement(Base):
     withdrawal_terms: Mapped[str] = mapped_column(Text)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[datetime | None]
+
+
+class ReminderSent(Base):
+    """A deadline reminder already sent (``flask workflows tick`` sends each one once).
+
+    One row per (kind, subject, deadline): a pushed deadline gets its own reminder.
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("kind", "subject_type", "subject_id", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(default=now)

@@ -81,8 +81,10 @@ class Dossier(Base):
             sqlite_where=text(_OPEN_STATES_SQL),
             postgresql_where=text(_OPEN_STATES_SQL),
         ),
+        # A filed dossier has a reference; a draft withdrawn before filing never got one.
         CheckConstraint(
-            "state = 'draft' OR reference IS NOT NULL", name="submitted_has_reference"
+            "state IN ('draft', 'withdrawn') OR reference IS NOT NULL",
+            name="submitted_has_reference",
         ),
     )
 
@@ -205,5 +207,7 @@ class InformationRequest(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None]
+    # Evidence files the publisher sent with the answer (ids in the organisation's library).
+    answer_evidence_ids: Mapped[list[Any]] = mapped_column(default=list)
 
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

@@ -51,6 +51,9 @@ class Listing(Base):
     valid_until: Mapped[date]
     state_reason: Mapped[str | None] = mapped_column(Text)
     state_changed_at: Mapped[datetime] = mapped_column(default=now)
+    # The app's name lower-cased without accents: "Écoute" sorts between "Dodo" and "Facile"
+    # on every engine and collation (kept by the listing services).
+    sort_key: Mapped[str] = mapped_column(String(120), default="", index=True)
     version_id: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 

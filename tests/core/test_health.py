@@ -1,5 +1,5 @@
-from catalogue.audit import services as audit
 from catalogue import db
+from catalogue.audit import services as audit
 
 
 def test_healthz_reports_database_ok(client):

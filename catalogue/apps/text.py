@@ -1,0 +1,46 @@
+"""Publisher-written Markdown, rendered and sanitised: no script ever reaches a page."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# CommonMark without raw HTML (it is escaped, not passed through), plus tables and strikethrough.
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+
+_TAGS = {
+    "p", "br", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "hr",
+}
+_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def _demote_headings(html: str) -> str:
+    # Descriptions sit under the page's own h1/h2: their headings start at h3.
+    for level in (2, 1):
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(f"</h{level}>", f"</h{level + 2}>")
+    return html
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render Markdown to HTML safe to put in a page.
+
+    Raw HTML is escaped by the renderer, then nh3 keeps only a small set of tags and
+    attributes, ``http``/``https``/``mailto`` links (with ``rel="noopener noreferrer nofollow"``)
+    and drops everything else: scripts, event handlers, styles, ``javascript:`` URLs, images.
+    """
+    if not text:
+        return Markup("")
+    html = _demote_headings(_md.render(text))
+    clean = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above

@@ -1,0 +1,115 @@
+"""The minutes (procès-verbal) of a commission session, frozen at closing.
+
+Rendered as Markdown: readable as a downloaded text file, and shown on the
+minutes page once converted (and sanitised) to HTML.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from catalogue.commission import rules
+from catalogue.commission.models import (
+    AgendaItem,
+    AgendaItemOutcome,
+    Attendance,
+    CommissionSession,
+    Opinion,
+    Vote,
+    VoteChoice,
+)
+from workflows.dossier import has_declared_interest
+
+OPINION_LABELS = {
+    "favourable": "Favorable",
+    "favourable_with_reservations": "Favorable avec réserves",
+    "favourable_with_suspensive_reservations": "Favorable avec réserves suspensives",
+    "unfavourable": "Défavorable",
+    "abstention": "Abstention",
+}
+
+
+def _name(user) -> str:
+    return user.display_name or f"Membre n° {user.id}"
+
+
+def _md(text: str) -> str:
+    """Escape what Markdown would interpret in free text typed by users."""
+    for char in "\\`*_[]<>#|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def render_minutes(session: Session, commission_session: CommissionSession) -> str:
+    """The minutes: attendance, then per item the votes, the opinion or the postponement,
+    and the members who did not take part with why."""
+    members = rules.sitting_members(session)
+    attendance = {a.user_id: a.present for a in session.scalars(
+        select(Attendance).where(Attendance.session_id == commission_session.id))}
+    items = session.scalars(
+        select(AgendaItem)
+        .options(selectinload(AgendaItem.dossier), selectinload(AgendaItem.votes).selectinload(Vote.voter))
+        .where(AgendaItem.session_id == commission_session.id).order_by(AgendaItem.position)
+    ).all()
+    opinions = {o.item_id: o for o in session.scalars(
+        select(Opinion).where(Opinion.item_id.in_([i.id for i in items])))}
+    present = [m for m in members if attendance.get(m.id)]
+    absent = [m for m in members if not attendance.get(m.id)]
+    when = commission_session.scheduled_at.strftime("%d/%m/%Y à %H:%M (UTC)")
+    lines = [
+        f"# Procès-verbal — {_md(commission_session.title)}",
+        "",
+        f"Séance du {when}" + (f", {_md(commission_session.location)}" if commission_session.location else "")
+        + ".",
+        "",
+        f"Quorum requis : {rules.quorum_required(session)} membre(s). "
+        f"Présents : {len(present)} sur {len(members)}.",
+        "",
+        "## Présences",
+        "",
+        "Présents : " + (", ".join(_md(_name(m)) for m in present) or "aucun") + ".",
+        "",
+        "Absents : " + (", ".join(_md(_name(m)) for m in absent) or "aucun") + ".",
+        "",
+        "## Ordre du jour",
+    ]
+    for item in items:
+        dossier = item.dossier
+        lines += ["", f"### {item.position}. Dossier {dossier.reference} — {_md(dossier.app.name)}", ""]
+        if item.outcome == AgendaItemOutcome.POSTPONED:
+            lines.append(f"Point reporté. Motif : {_md(item.postpone_reason or '')}")
+            continue
+        votes = sorted(item.votes, key=lambda v: _name(v.voter))
+        lines.append("Votes :")
+        lines.append("")
+        for vote in votes:
+            lines.append(f"- {_md(_name(vote.voter))} : {OPINION_LABELS[vote.choice.value]}")
+        if not votes:
+            lines.append("- aucun vote")
+        counts = {c.value: sum(1 for v in votes if v.choice == c) for c in VoteChoice}
+        lines += ["", "Décompte : " + ", ".join(
+            f"{OPINION_LABELS[k]} {n}" for k, n in counts.items() if n) + "."]
+        opinion = opinions.get(item.id)
+        if opinion is not None:
+            lines += ["", f"**Avis de la commission : {OPINION_LABELS[opinion.value.value]}.**"]
+            if opinion.reservations:
+                lines += ["", "Réserves : " + _md(opinion.reservations)]
+        voters = {v.voter_id for v in votes}
+        not_taking_part = []
+        for member in members:
+            if member.id in voters:
+                continue
+            if has_declared_interest(session, member.id, dossier.organisation_id):
+                why = "intérêt déclaré lié à l'éditeur"
+            elif not attendance.get(member.id):
+                why = "absent"
+            else:
+                why = "présent, n'a pas voté"
+            not_taking_part.append(f"- {_md(_name(member))} : {why}")
+        if not_taking_part:
+            lines += ["", "N'ont pas pris part au vote :", "", *not_taking_part]
+    closed = commission_session.closed_at
+    lines += ["", "---", "",
+              f"Séance close le {closed:%d/%m/%Y à %H:%M} (UTC)." if closed else "Séance en cours."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,684 @@
+"""The commission's actions: one function per action, the acting user explicit.
+
+Lifecycle changes go through ``workflows.engine.fire`` on ``DOSSIER_LIFECYCLE``
+(guards and effects in ``catalogue.commission.rules``); the other acts (interests,
+assignments, reports, attendance, votes, sessions) are checked here. Every
+function flushes, never commits, and records its audit event.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from catalogue.accounts.models import COMMISSION_ROLES, Role, User
+from catalogue.audit import services as audit
+from catalogue.clock import now, today
+from catalogue.commission import rules
+from catalogue.commission.models import (
+    AgendaItem,
+    AgendaItemOutcome,
+    Assessment,
+    Assignment,
+    Attendance,
+    CommissionSession,
+    Decision,
+    InterestDeclaration,
+    Opinion,
+    OpinionValue,
+    RapporteurReport,
+    SessionState,
+    Verdict,
+    Vote,
+    VoteChoice,
+)
+from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
+from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from catalogue.publishers.models import Organisation
+from workflows import engine
+from workflows.dossier import DOSSIER_LIFECYCLE, has_declared_interest, roles_on_dossier
+
+S = DossierState
+
+
+def _fire(session: Session, dossier: Dossier, name: str, actor: User | None, **data: Any) -> Dossier:
+    engine.fire(session, DOSSIER_LIFECYCLE, dossier, name, actor, **data)
+    return dossier
+
+
+def _require_role(actor: User, *roles: Role) -> None:
+    if not actor.has_role(*roles):
+        raise PermissionDenied("Vous n'avez pas le rôle requis pour cette action.")
+
+
+# --- Interests -------------------------------------------------------------------
+
+
+def _interest_fields(nature: str, started_on: date | None, ended_on: date | None) -> dict[str, Any]:
+    errors = {}
+    if not (nature or "").strip():
+        errors["nature"] = "Décrivez la nature du lien (fonction, contrat, participation…)."
+    if started_on is None:
+        errors["started_on"] = "Indiquez la date de début du lien."
+    if started_on and ended_on and ended_on < started_on:
+        errors["ended_on"] = "La date de fin ne peut précéder la date de début."
+    if errors:
+        raise ValidationFailed("La déclaration contient des erreurs.", errors=errors)
+    return {"nature": nature.strip(), "started_on": started_on, "ended_on": ended_on}
+
+
+def declare_interest(session: Session, *, actor: User, organisation_id: int, nature: str,
+                     started_on: date | None, ended_on: date | None = None) -> InterestDeclaration:
+    """Declare a link with a publisher. A current interest ends the member's assignments
+    on that publisher's open dossiers (they may no longer act on them)."""
+    if not actor.role_set & COMMISSION_ROLES:
+        raise PermissionDenied("Seuls les membres de la commission déclarent des intérêts.")
+    fields = _interest_fields(nature, started_on, ended_on)
+    if session.get(Organisation, organisation_id) is None:
+        raise ValidationFailed("Éditeur inconnu.", errors={"organisation_id": "Choisissez un éditeur."})
+    declaration = InterestDeclaration(user_id=actor.id, organisation_id=organisation_id, **fields)
+    session.add(declaration)
+    session.flush()
+    audit.record(session, "commission.interest_declared", actor=actor, subject=declaration,
+                 payload={"organisation_id": organisation_id, "started_on": fields["started_on"],
+                          "ended_on": fields["ended_on"]})
+    _release_conflicted_assignments(session, actor, organisation_id)
+    return declaration
+
+
+def update_interest(session: Session, declaration: InterestDeclaration, *, actor: User, nature: str,
+                    started_on: date | None, ended_on: date | None) -> InterestDeclaration:
+    """Update one's own declaration (e.g. record the end of the link)."""
+    if declaration.user_id != actor.id:
+        raise NotFound("Déclaration introuvable.")
+    fields = _interest_fields(nature, started_on, ended_on)
+    before = {"started_on": declaration.started_on, "ended_on": declaration.ended_on}
+    for key, value in fields.items():
+        setattr(declaration, key, value)
+    session.flush()
+    audit.record(session, "commission.interest_updated", actor=actor, subject=declaration,
+                 payload={"before": before, "after": {"started_on": fields["started_on"],
+                                                      "ended_on": fields["ended_on"]}})
+    _release_conflicted_assignments(session, actor, declaration.organisation_id)
+    return declaration
+
+
+def _release_conflicted_assignments(session: Session, user: User, organisation_id: int) -> None:
+    if not has_declared_interest(session, user.id, organisation_id):
+        return
+    rows = session.scalars(
+        select(Assignment).join(Dossier, Dossier.id == Assignment.dossier_id).where(
+            Assignment.rapporteur_id == user.id, Assignment.released_at.is_(None),
+            Dossier.organisation_id == organisation_id, Dossier.state.not_in(FINAL_DOSSIER_STATES),
+        )
+    ).all()
+    for assignment in rows:
+        assignment.released_at = now()
+        audit.record(session, "commission.assignment_released", actor=user, subject=assignment,
+                     payload={"dossier_id": assignment.dossier_id, "reason": "interest_declared"})
+
+
+def interests_of(session: Session, user: User) -> list[InterestDeclaration]:
+    return list(session.scalars(
+        select(InterestDeclaration).options(selectinload(InterestDeclaration.organisation))
+        .where(InterestDeclaration.user_id == user.id).order_by(InterestDeclaration.started_on.desc())
+    ))
+
+
+def all_interests(session: Session, *, actor: User) -> list[InterestDeclaration]:
+    """Every declaration (the secretariat's register)."""
+    _require_role(actor, Role.SECRETARIAT, Role.CHAIR)
+    return list(session.scalars(
+        select(InterestDeclaration)
+        .options(selectinload(InterestDeclaration.organisation), selectinload(InterestDeclaration.user))
+        .order_by(InterestDeclaration.declared_at.desc())
+    ))
+
+
+# --- Rapporteurs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    user: User
+    open_assignments: int
+    last_assigned_at: datetime | None
+
+
+def rapporteur_candidates(session: Session, dossier: Dossier) -> list[Candidate]:
+    """Eligible rapporteurs, least loaded first: open assignments, then the longest
+    since their last assignment (never assigned first), then account age."""
+    open_counts = dict(session.execute(
+        select(Assignment.rapporteur_id, func.count())
+        .join(Dossier, Dossier.id == Assignment.dossier_id)
+        .where(Assignment.released_at.is_(None), Dossier.state.not_in(FINAL_DOSSIER_STATES),
+               Assignment.dossier_id != dossier.id)
+        .group_by(Assignment.rapporteur_id)
+    ).all())
+    last = dict(session.execute(
+        select(Assignment.rapporteur_id, func.max(Assignment.assigned_at))
+        .where(Assignment.dossier_id != dossier.id).group_by(Assignment.rapporteur_id)
+    ).all())
+    candidates = []
+    for user in rules.users_with_role(session, Role.RAPPORTEUR):
+        if has_declared_interest(session, user.id, dossier.organisation_id):
+            continue
+        if user.id in _publisher_member_ids(session, dossier):
+            continue
+        when = last.get(user.id)
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=now().tzinfo)
+        candidates.append(Candidate(user, open_counts.get(user.id, 0), when))
+    candidates.sort(key=lambda c: (c.open_assignments,
+                                   c.last_assigned_at.timestamp() if c.last_assigned_at else 0,
+                                   c.user.id))
+    return candidates
+
+
+def _publisher_member_ids(session: Session, dossier: Dossier) -> set[int]:
+    return {u.id for u in rules.publisher_members(session, dossier)}
+
+
+def propose_rapporteurs(session: Session, dossier: Dossier) -> list[User]:
+    """The two least loaded eligible rapporteurs (fewer when not enough are eligible)."""
+    return [c.user for c in rapporteur_candidates(session, dossier)[:2]]
+
+
+def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Sequence[int], *,
+                       actor: User, override_reason: str | None = None) -> list[Assignment]:
+    """Confirm the proposal or override it (with a reason); replaces current assignments."""
+    _require_role(actor, Role.SECRETARIAT)
+    if dossier.state not in (S.SUBMITTED, S.UNDER_EVALUATION, S.INFORMATION_REQUESTED):
+        raise ValidationFailed("Les rapporteurs se désignent entre le dépôt et la fin de l'instruction.")
+    ids = list(dict.fromkeys(int(i) for i in rapporteur_ids))
+    if len(ids) != 2:
+        raise ValidationFailed("Désignez deux rapporteurs distincts.",
+                               errors={"rapporteurs": "Désignez deux rapporteurs distincts."})
+    eligible = {c.user.id for c in rapporteur_candidates(session, dossier)}
+    for uid in ids:
+        if uid not in eligible:
+            user = session.get(User, uid)
+            why = ("a déclaré un intérêt lié à cet éditeur"
+                   if user and has_declared_interest(session, uid, dossier.organisation_id)
+                   else "n'est pas un rapporteur éligible")
+            message = f"{(user.display_name or user.email) if user else uid} {why}."
+            raise ValidationFailed(message, errors={"rapporteurs": message})
+    proposed = {u.id for u in propose_rapporteurs(session, dossier)}
+    reason = (override_reason or "").strip()
+    current = {a.rapporteur_id: a for a in session.scalars(
+        select(Assignment).where(Assignment.dossier_id == dossier.id))}
+    active_now = {uid for uid, a in current.items() if a.released_at is None}
+    if set(ids) == active_now:
+        return [current[uid] for uid in ids]
+    if set(ids) != proposed and not reason:
+        message = "Vous vous écartez de la proposition automatique : indiquez pourquoi."
+        raise ValidationFailed(message, errors={"override_reason": message})
+    for uid, assignment in current.items():
+        if uid not in ids and assignment.released_at is None:
+            assignment.released_at = now()
+    result = []
+    for uid in ids:
+        assignment = current.get(uid)
+        if assignment is None:
+            assignment = Assignment(dossier_id=dossier.id, rapporteur_id=uid, assigned_by_id=actor.id)
+            session.add(assignment)
+        elif assignment.released_at is not None:
+            assignment.released_at = None
+            assignment.assigned_at = now()
+            assignment.assigned_by_id = actor.id
+        assignment.override_reason = reason if set(ids) != proposed else None
+        result.append(assignment)
+    session.flush()
+    audit.record(session, "commission.rapporteurs_assigned", actor=actor, subject=dossier,
+                 payload={"before": sorted(active_now), "after": sorted(ids),
+                          "proposed": sorted(proposed), "override": set(ids) != proposed})
+    if dossier.state != S.SUBMITTED:
+        # Assigned during the evaluation: they must hear of it now (at acceptance otherwise).
+        new = [a.rapporteur for a in result if a.rapporteur_id not in active_now]
+        from catalogue.notifications import services as notifications
+
+        notifications.notify(session, new, "commission_assigned",
+                             {"reference": dossier.reference or "", "app_name": dossier.app.name,
+                              "due_on": dossier.review_due_on},
+                             link=f"/commission/dossiers/{dossier.id}")
+    return result
+
+
+# --- Admissibility and evaluation ----------------------------------------------------
+
+
+def accept_dossier(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
+    """Declare the dossier admissible: starts the review clock (two rapporteurs needed)."""
+    return _fire(session, dossier, "accept", actor)
+
+
+def declare_incomplete(session: Session, dossier: Dossier, *, actor: User,
+                       missing_items: Sequence[Mapping[str, Any]]) -> Dossier:
+    """Send the dossier back with the missing items, field by field."""
+    return _fire(session, dossier, "declare_incomplete", actor,
+                 missing_items=[dict(i) for i in missing_items])
+
+
+def request_information(session: Session, dossier: Dossier, *, actor: User, questions: str) -> Dossier:
+    """Ask the publisher questions; stops the review clock."""
+    return _fire(session, dossier, "request_information", actor, questions=questions)
+
+
+def lapse_dossier(session: Session, dossier: Dossier) -> Dossier:
+    """The clock's act: an information request left unanswered past its due date."""
+    return _fire(session, dossier, "lapse", None)
+
+
+def current_report(session: Session, dossier: Dossier, user: User) -> RapporteurReport | None:
+    return session.scalar(
+        select(RapporteurReport).options(selectinload(RapporteurReport.assessments))
+        .where(RapporteurReport.dossier_id == dossier.id, RapporteurReport.rapporteur_id == user.id,
+               RapporteurReport.round == dossier.round)
+    )
+
+
+def file_report(session: Session, dossier: Dossier, *, actor: User,
+                assessments: Mapping[int, Mapping[str, Any]], proposed_opinion: str | None,
+                summary: str = "", submit: bool = False) -> RapporteurReport:
+    """Save the rapporteur's report on the current round; ``submit`` files it (final).
+
+    ``assessments`` maps requirement id → {verdict, public_comment, internal_comment}.
+    """
+    if "rapporteur" not in roles_on_dossier(session, dossier, actor):
+        raise NotFound("Dossier introuvable.")
+    if dossier.state != S.UNDER_EVALUATION:
+        raise ValidationFailed("Le rapport se rédige pendant l'instruction du dossier.")
+    report = current_report(session, dossier, actor)
+    if report is not None and report.filed_at is not None:
+        raise Conflict("Votre rapport est déjà déposé : il ne peut plus être modifié.")
+    applicable = {r.id: r for r in rules.applicable_requirements(session, dossier)}
+    errors: dict[str, str] = {}
+    try:
+        opinion = OpinionValue(proposed_opinion) if proposed_opinion else None
+    except ValueError:
+        opinion = None
+        errors["proposed_opinion"] = "Avis proposé inconnu."
+    if report is None:
+        report = RapporteurReport(dossier_id=dossier.id, rapporteur_id=actor.id, round=dossier.round)
+        session.add(report)
+        # Carry over the previous round's verdicts so a new round starts from them.
+        previous = session.scalar(
+            select(RapporteurReport).options(selectinload(RapporteurReport.assessments))
+            .where(RapporteurReport.dossier_id == dossier.id, RapporteurReport.rapporteur_id == actor.id,
+                   RapporteurReport.round < dossier.round).order_by(RapporteurReport.round.desc()).limit(1))
+        if previous:
+            for old in previous.assessments:
+                report.assessments.append(Assessment(
+                    requirement_id=old.requirement_id, verdict=old.verdict,
+                    public_comment=old.public_comment, internal_comment=old.internal_comment))
+    existing = {a.requirement_id: a for a in report.assessments}
+    for requirement_id, values in assessments.items():
+        requirement = applicable.get(int(requirement_id))
+        if requirement is None:
+            errors[f"req-{requirement_id}"] = "Cette exigence ne s'applique pas à ce dossier."
+            continue
+        raw = values.get("verdict") or None
+        try:
+            verdict = Verdict(raw) if raw else None
+        except ValueError:
+            errors[f"verdict-{requirement.id}"] = "Verdict inconnu."
+            continue
+        assessment = existing.get(requirement.id)
+        if assessment is None:
+            assessment = Assessment(requirement_id=requirement.id)
+            report.assessments.append(assessment)
+            existing[requirement.id] = assessment
+        assessment.verdict = verdict
+        assessment.public_comment = str(values.get("public_comment") or "").strip()
+        assessment.internal_comment = str(values.get("internal_comment") or "").strip()
+        if verdict in (Verdict.NOT_COMPLIANT, Verdict.RESERVATION) and not assessment.public_comment:
+            errors[f"public-{requirement.id}"] = (
+                f"{requirement.code} : expliquez à l'éditeur ce qui manque.")
+    report.proposed_opinion = opinion
+    report.summary = (summary or "").strip()
+    if errors:
+        raise ValidationFailed("Le rapport contient des erreurs.", errors=errors)
+    session.flush()
+    if submit:
+        problems = rules.report_problems(session, dossier, report)
+        if problems:
+            raise ValidationFailed(" ".join(problems), errors={"report": " ".join(problems)})
+        report.filed_at = now()
+    session.flush()
+    audit.record(session, "commission.report_filed" if submit else "commission.report_saved",
+                 actor=actor, subject=dossier,
+                 payload={"report_id": report.id, "round": report.round,
+                          "proposed_opinion": opinion.value if opinion else None,
+                          "verdicts": dict(sorted(
+                              (v.value, sum(1 for a in report.assessments if a.verdict == v))
+                              for v in Verdict))})
+    return report
+
+
+def visible_reports(session: Session, dossier: Dossier, user: User) -> list[RapporteurReport]:
+    """Reports of the current and past rounds that ``user`` may read.
+
+    A rapporteur reads their own, and another's only once they filed their own for
+    that round (independent reviews); the rest of the commission reads filed reports.
+    """
+    roles = roles_on_dossier(session, dossier, user)
+    reports = session.scalars(
+        select(RapporteurReport)
+        .options(selectinload(RapporteurReport.assessments).selectinload(Assessment.requirement),
+                 selectinload(RapporteurReport.rapporteur))
+        .where(RapporteurReport.dossier_id == dossier.id)
+        .order_by(RapporteurReport.round.desc(), RapporteurReport.id)
+    ).all()
+    if "rapporteur" in roles:
+        filed_rounds = {r.round for r in reports if r.rapporteur_id == user.id and r.filed_at}
+        return [r for r in reports
+                if r.rapporteur_id == user.id or (r.filed_at and r.round in filed_rounds)]
+    if roles & {"secretariat", "chair", "decision_maker", "member"}:
+        return [r for r in reports if r.filed_at]
+    return []
+
+
+def complete_evaluation(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
+    """Close the evaluation once both reports are filed."""
+    return _fire(session, dossier, "complete_evaluation", actor)
+
+
+# --- Sessions, votes, opinions -------------------------------------------------------
+
+
+def plan_session(session: Session, *, actor: User, title: str, scheduled_at: datetime | None,
+                 location: str = "", dossier_ids: Sequence[int] = ()) -> CommissionSession:
+    """Plan a session and put the given ready dossiers on its agenda, in that order."""
+    _require_role(actor, Role.SECRETARIAT)
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = "Donnez un intitulé à la séance."
+    if scheduled_at is None:
+        errors["scheduled_at"] = "Indiquez la date et l'heure de la séance."
+    elif scheduled_at < now():
+        errors["scheduled_at"] = "La séance doit être programmée dans le futur."
+    if errors:
+        raise ValidationFailed("La séance ne peut pas être programmée.", errors=errors)
+    commission_session = CommissionSession(title=title.strip(), scheduled_at=scheduled_at,
+                                           location=(location or "").strip(), created_by_id=actor.id)
+    session.add(commission_session)
+    session.flush()
+    audit.record(session, "commission.session_planned", actor=actor, subject=commission_session,
+                 payload={"scheduled_at": scheduled_at, "dossier_ids": list(dossier_ids)})
+    dossiers = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids)))}
+    for dossier_id in dossier_ids:
+        dossier = dossiers.get(int(dossier_id))
+        if dossier is None:
+            raise ValidationFailed("Dossier inconnu.", errors={"dossier_ids": "Dossier inconnu."})
+        schedule_dossier(session, dossier, commission_session, actor=actor)
+    return commission_session
+
+
+def schedule_dossier(session: Session, dossier: Dossier, commission_session: CommissionSession, *,
+                     actor: User) -> Dossier:
+    """Put a ready dossier at the end of a planned session's agenda."""
+    _fire(session, dossier, "schedule", actor, commission_session=commission_session)
+    session.refresh(commission_session, ["items"])
+    return dossier
+
+
+def _bump(session: Session, commission_session: CommissionSession) -> None:
+    from sqlalchemy.orm.attributes import flag_modified
+    from sqlalchemy.orm.exc import StaleDataError
+
+    flag_modified(commission_session, "state")
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("La séance vient d'être modifiée par quelqu'un d'autre ; rechargez la page.") from None
+
+
+def open_session(session: Session, commission_session: CommissionSession, *,
+                 actor: User) -> CommissionSession:
+    """The chair opens a planned session (attendance and votes become possible)."""
+    _require_role(actor, Role.CHAIR)
+    if commission_session.state != SessionState.PLANNED:
+        raise Conflict("Seule une séance programmée peut être ouverte.")
+    if not commission_session.items:
+        raise ValidationFailed("L'ordre du jour est vide : inscrivez au moins un dossier.")
+    commission_session.state = SessionState.OPEN
+    commission_session.opened_at = now()
+    commission_session.opened_by_id = actor.id
+    _bump(session, commission_session)
+    audit.record(session, "commission.session_opened", actor=actor, subject=commission_session,
+                 payload={"from": "planned", "to": "open"})
+    return commission_session
+
+
+def record_attendance(session: Session, commission_session: CommissionSession, *, actor: User,
+                      present_ids: Iterable[int]) -> list[Attendance]:
+    """The chair records who of the sitting members is present (others absent)."""
+    _require_role(actor, Role.CHAIR)
+    if commission_session.state != SessionState.OPEN:
+        raise Conflict("La présence s'enregistre pendant la séance ouverte.")
+    present = {int(i) for i in present_ids}
+    members = rules.sitting_members(session)
+    unknown = present - {m.id for m in members}
+    if unknown:
+        raise ValidationFailed("Seuls les membres de la commission peuvent être déclarés présents.")
+    existing = {a.user_id: a for a in session.scalars(
+        select(Attendance).where(Attendance.session_id == commission_session.id))}
+    voted = set(session.scalars(
+        select(Vote.voter_id).join(AgendaItem, AgendaItem.id == Vote.item_id)
+        .where(AgendaItem.session_id == commission_session.id)))
+    leaving = [m for m in members if m.id in voted and m.id not in present]
+    if leaving:
+        raise ValidationFailed("Un membre qui a déjà voté ne peut pas être déclaré absent.")
+    rows = []
+    for member in members:
+        row = existing.get(member.id)
+        if row is None:
+            row = Attendance(session_id=commission_session.id, user_id=member.id)
+            session.add(row)
+        row.present = member.id in present
+        row.recorded_at = now()
+        rows.append(row)
+    session.flush()
+    audit.record(session, "commission.attendance_recorded", actor=actor, subject=commission_session,
+                 payload={"present": sorted(present), "absent": sorted(m.id for m in members
+                                                                       if m.id not in present)})
+    return rows
+
+
+def cast_vote(session: Session, item: AgendaItem, *, actor: User, choice: str) -> Vote:
+    """A present member without interest votes once on an item of an open session."""
+    try:
+        value = VoteChoice(choice)
+    except ValueError:
+        message = "Choisissez votre vote."
+        raise ValidationFailed(message, errors={"choice": message}) from None
+    reason = rules.eligible_voter_reason(session, item, actor)
+    if reason:
+        raise PermissionDenied(reason)
+    already = session.scalar(select(Vote.id).where(Vote.item_id == item.id, Vote.voter_id == actor.id))
+    if already is not None:
+        raise Conflict("Vous avez déjà voté sur ce point ; un vote ne se modifie pas.")
+    vote = Vote(item_id=item.id, voter_id=actor.id, choice=value)
+    try:
+        with session.begin_nested():
+            session.add(vote)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("Vous avez déjà voté sur ce point ; un vote ne se modifie pas.") from None
+    audit.record(session, "commission.vote_cast", actor=actor, subject=item,
+                 payload={"dossier_id": item.dossier_id, "choice": value.value})
+    return vote
+
+
+def issue_opinion(session: Session, item: AgendaItem, *, actor: User, reservations: str = "") -> Opinion:
+    """The chair records the commission's opinion from the votes cast on the item."""
+    dossier = item.dossier
+    _fire(session, dossier, "issue_opinion", actor, item=item, reservations=reservations)
+    opinion = rules.latest_opinion(session, dossier)
+    assert opinion is not None
+    return opinion
+
+
+def postpone_item(session: Session, item: AgendaItem, *, actor: User, reason: str) -> Dossier:
+    """The chair postpones an item; the dossier is ready for another session."""
+    return _fire(session, item.dossier, "postpone", actor, item=item, reason=reason)
+
+
+def close_session(session: Session, commission_session: CommissionSession, *,
+                  actor: User) -> CommissionSession:
+    """Close the session once every item is decided or postponed, and freeze its minutes."""
+    from catalogue.commission.minutes import render_minutes
+
+    _require_role(actor, Role.CHAIR)
+    if commission_session.state != SessionState.OPEN:
+        raise Conflict("Seule une séance ouverte peut être close.")
+    pending = [i for i in commission_session.items if i.outcome == AgendaItemOutcome.PENDING]
+    if pending:
+        refs = ", ".join(i.dossier.reference or str(i.dossier_id) for i in pending)
+        raise ValidationFailed(f"Rendez un avis ou reportez chaque point avant de clore : {refs}.")
+    commission_session.state = SessionState.CLOSED
+    commission_session.closed_at = now()
+    commission_session.minutes = render_minutes(session, commission_session)
+    _bump(session, commission_session)
+    audit.record(session, "commission.session_closed", actor=actor, subject=commission_session,
+                 payload={"from": "open", "to": "closed", "items": len(commission_session.items)})
+    return commission_session
+
+
+def confirm_lift(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
+    """A rapporteur of the dossier confirms the suspensive reservations lifted."""
+    return _fire(session, dossier, "confirm_lift", actor)
+
+
+def decide(session: Session, dossier: Dossier, *, actor: User, outcome: str, motivation: str,
+           reasons: Sequence[Mapping[str, Any]] = (), withdrawal_terms: str | None = None) -> Decision:
+    """The State's decision; ``referenced`` prepares the agreement the publisher signs."""
+    data: dict[str, Any] = {"outcome": outcome, "motivation": motivation,
+                            "reasons": [dict(r) for r in reasons]}
+    if withdrawal_terms:
+        data["withdrawal_terms"] = withdrawal_terms
+    _fire(session, dossier, "decide", actor, **data)
+    decision = session.scalar(select(Decision).where(Decision.dossier_id == dossier.id))
+    assert decision is not None
+    return decision
+
+
+# --- Reading: queue, dashboards --------------------------------------------------------
+
+
+QUEUE_STATES = tuple(s for s in S if s != S.DRAFT)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    dossier: Dossier
+    due_on: date | None
+    due_label: str
+    overdue: bool
+
+
+def _due_of(dossier: Dossier, requests: Mapping[int, Any]) -> tuple[date | None, str]:
+    if dossier.state == S.UNDER_EVALUATION:
+        return dossier.review_due_on, "Fin d'instruction"
+    if dossier.state == S.INFORMATION_REQUESTED and dossier.id in requests:
+        return requests[dossier.id], "Réponse de l'éditeur"
+    return None, ""
+
+
+def queue(session: Session, *, states: Iterable[str] = (), overdue_only: bool = False,
+          search: str = "", limit: int = 500) -> list[QueueRow]:
+    """Dossiers by state with their next due date, overdue first, then soonest due."""
+    from catalogue.apps.models import App
+    from catalogue.dossiers.models import InformationRequest
+
+    wanted = [S(s) for s in states if s in S.__members__.values()] or list(QUEUE_STATES)
+    query = (select(Dossier).join(App, App.id == Dossier.app_id)
+             .options(selectinload(Dossier.app), selectinload(Dossier.organisation))
+             .where(Dossier.state.in_(wanted)))
+    if search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(App.name).like(pattern) | func.lower(Dossier.reference).like(pattern))
+    dossiers = session.scalars(query.order_by(Dossier.submitted_at).limit(limit)).all()
+    requests = dict(session.execute(
+        select(InformationRequest.dossier_id, func.min(InformationRequest.due_on))
+        .where(InformationRequest.answered_at.is_(None),
+               InformationRequest.dossier_id.in_([d.id for d in dossiers]))
+        .group_by(InformationRequest.dossier_id)).all())
+    on = today()
+    rows = []
+    for dossier in dossiers:
+        due, label = _due_of(dossier, requests)
+        overdue = due is not None and due < on
+        if overdue_only and not overdue:
+            continue
+        rows.append(QueueRow(dossier, due, label, overdue))
+    rows.sort(key=lambda r: (not r.overdue, r.due_on is None, r.due_on or date.max,
+                             r.dossier.submitted_at or now()))
+    return rows
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    # Nearest-rank percentile: a value that occurred, no interpolation.
+    rank = max(1, -(-int(fraction * 100) * len(ordered) // 100))
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+@dataclass(frozen=True)
+class SecretariatStats:
+    counts: dict[str, int]
+    review_days_median: float | None
+    review_days_p90: float | None
+    reviewed: int
+    overdue: list[QueueRow]
+
+
+def secretariat_dashboard(session: Session) -> SecretariatStats:
+    """Counts by state, review time (acceptance to opinion, clock stops excluded), overdue."""
+    counts = dict(session.execute(select(Dossier.state, func.count()).group_by(Dossier.state)).all())
+    counts = {s.value: int(counts.get(s, 0)) for s in S}
+    rows = session.execute(
+        select(Dossier.review_started_on, Dossier.days_stopped, func.min(Opinion.issued_at))
+        .join(Opinion, Opinion.dossier_id == Dossier.id)
+        .where(Dossier.review_started_on.is_not(None))
+        .group_by(Dossier.id, Dossier.review_started_on, Dossier.days_stopped)
+    ).all()
+    durations = [max(0, (issued.date() - started).days - (stopped or 0)) for started, stopped, issued in rows]
+    return SecretariatStats(
+        counts=counts,
+        review_days_median=float(statistics.median(durations)) if durations else None,
+        review_days_p90=_percentile(durations, 0.9),
+        reviewed=len(durations),
+        overdue=queue(session, overdue_only=True),
+    )
+
+
+@dataclass(frozen=True)
+class RapporteurRow:
+    dossier: Dossier
+    assignment: Assignment
+    report: RapporteurReport | None
+
+
+def rapporteur_dashboard(session: Session, user: User) -> list[RapporteurRow]:
+    """The user's current assignments with their due dates and report status."""
+    assignments = session.scalars(
+        select(Assignment).join(Dossier, Dossier.id == Assignment.dossier_id)
+        .options(selectinload(Assignment.dossier).selectinload(Dossier.app))
+        .where(Assignment.rapporteur_id == user.id, Assignment.released_at.is_(None),
+               Dossier.state.not_in(FINAL_DOSSIER_STATES))
+        .order_by(Dossier.review_due_on.is_(None), Dossier.review_due_on)
+    ).all()
+    reports = {(r.dossier_id, r.round): r for r in session.scalars(
+        select(RapporteurReport).where(RapporteurReport.rapporteur_id == user.id,
+                                       RapporteurReport.dossier_id.in_([a.dossier_id for a in assignments])))}
+    return [RapporteurRow(a.dossier, a, reports.get((a.dossier_id, a.dossier.round))) for a in assignments]

@@ -1,0 +1,458 @@
+"""Demo part ``listings``: tops the catalogue up to N published listings (``--apps N``).
+
+Each listing rests on real rows — a verified publisher, an app profile, a dossier
+filed and referenced under the framework in force, the commission's opinion, the
+State's decision and the accepted agreement — so public pages show true data.
+Everything is written in bulk (one ``INSERT`` per table and batch) inside the
+seed's transaction, the search index included: 10,000 listings take seconds.
+Names and texts are French, varied and accented, generated from a seeded RNG;
+re-running adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from catalogue.accounts.models import Role, User, UserRole
+from catalogue.apps.models import App, Pricing
+from catalogue.audit import services as audit
+from catalogue.clock import now
+from catalogue.commission.models import Agreement, Decision, DecisionOutcome, Opinion, OpinionValue
+from catalogue.dossiers.models import Dossier, DossierKind, DossierState, ReferenceCounter
+from catalogue.frameworks.models import Framework, FrameworkStatus
+from catalogue.listings import cache
+from catalogue.listings.labels import facet_values, label
+from catalogue.listings.models import (
+    Listing,
+    ListingEvent,
+    ListingEventKind,
+    ListingFacet,
+    ListingState,
+)
+from catalogue.publishers.models import Organisation, OrganisationStatus
+from catalogue.search import services as search
+from catalogue.search.text import unaccent
+
+BATCH = 2000
+APPS_PER_PUBLISHER = 6
+
+# Per category: name stems, what the app does, for whom, which data it uses.
+CATALOGUE_THEMES: dict[str, dict[str, Any]] = {
+    "prevention": {
+        "stems": ["Prévi", "Dépist", "Vigie", "Préventia", "Sentinelle", "Bouclier"],
+        "does": ["rappelle les dépistages recommandés selon l'âge et le sexe",
+                 "propose un bilan de prévention personnalisé et ses suites",
+                 "accompagne l'arrêt du tabac jour après jour"],
+        "audiences": ["general_public", "patients"],
+        "data": ["vaccinations", "calendar", "medical_profile"],
+    },
+    "chronic_disease": {
+        "stems": ["Glycémo", "Diabéto", "CardioSuivi", "Asthmé", "Rénal", "Thyro"],
+        "does": ["suit la glycémie et partage les relevés avec l'équipe soignante",
+                 "tient le carnet de tension artérielle et alerte en cas d'écart",
+                 "aide à vivre avec une insuffisance cardiaque au quotidien"],
+        "audiences": ["chronic_patients", "patients"],
+        "data": ["measurements", "documents", "medical_profile"],
+    },
+    "mental_health": {
+        "stems": ["Sérénité", "Équilibre", "Apaise", "Moral", "Éclaircie", "Respire"],
+        "does": ["propose des exercices de gestion du stress et de l'anxiété",
+                 "oriente vers un psychologue conventionné près de chez soi",
+                 "aide à retrouver un sommeil réparateur grâce aux thérapies comportementales"],
+        "audiences": ["general_public", "patients"],
+        "data": ["calendar", "documents"],
+    },
+    "nutrition_activity": {
+        "stems": ["Nutri", "Bouger", "Foulée", "Assiette", "Vitalité", "Énergie"],
+        "does": ["construit des menus équilibrés adaptés aux goûts et au budget",
+                 "encourage l'activité physique adaptée prescrite par le médecin",
+                 "suit le poids et l'alimentation avec un diététicien"],
+        "audiences": ["general_public", "chronic_patients"],
+        "data": ["measurements", "medical_profile"],
+    },
+    "pregnancy_parenthood": {
+        "stems": ["Maternité", "Bébé", "Grossesse", "Berceau", "Naissance", "Tétée"],
+        "does": ["accompagne la grossesse semaine après semaine avec la sage-femme",
+                 "tient le carnet de santé de l'enfant et ses vaccinations",
+                 "aide à préparer l'arrivée de bébé et le retour à la maison"],
+        "audiences": ["parents", "children"],
+        "data": ["vaccinations", "documents", "calendar"],
+    },
+    "care_coordination": {
+        "stems": ["Parcours", "Coordi", "Liaison", "Relais", "Trajectoire", "Passerelle"],
+        "does": ["coordonne l'équipe de soins autour du patient à domicile",
+                 "partage le plan de soins entre l'hôpital et la ville",
+                 "organise la sortie d'hospitalisation et le suivi infirmier"],
+        "audiences": ["patients", "professionals", "older_people"],
+        "data": ["documents", "messaging", "calendar"],
+    },
+    "health_documents": {
+        "stems": ["Dossier", "Archiv", "Classeur", "Ordonnancier", "Mémo", "Coffre"],
+        "does": ["numérise et classe les ordonnances et comptes rendus",
+                 "rassemble les résultats d'analyses de biologie médicale",
+                 "rappelle les renouvellements d'ordonnance"],
+        "audiences": ["general_public", "patients"],
+        "data": ["documents", "reimbursements", "identity"],
+    },
+    "caregivers": {
+        "stems": ["Aidant", "Entraide", "Épaule", "Veille", "Soutien", "Proche"],
+        "does": ["aide les proches aidants à organiser le quotidien d'un parent âgé",
+                 "met en relation avec des solutions de répit près de chez soi",
+                 "partage l'agenda des soins entre les membres de la famille"],
+        "audiences": ["caregivers", "older_people"],
+        "data": ["calendar", "messaging"],
+    },
+    "disability_autonomy": {
+        "stems": ["Autonomie", "Accès", "Facile", "Signes", "Mobilité", "Liberté"],
+        "does": ["facilite les démarches auprès de la maison départementale des personnes handicapées",
+                 "propose une communication adaptée en langue des signes",
+                 "aide à rester autonome à domicile grâce aux aides techniques"],
+        "audiences": ["disabled_people", "caregivers", "older_people"],
+        "data": ["documents", "advance_directives", "identity"],
+    },
+    "teleconsultation": {
+        "stems": ["Téléconsult", "Visio", "Consult", "Distance", "ÉcranSanté", "Cabinet"],
+        "does": ["permet de consulter un médecin en vidéo, y compris le soir et le week-end",
+                 "organise des séances de télésoin avec le kinésithérapeute",
+                 "assure la téléexpertise entre le médecin traitant et le spécialiste"],
+        "audiences": ["general_public", "patients"],
+        "data": ["documents", "calendar", "identity"],
+    },
+    "medication": {
+        "stems": ["Pilulier", "Traitement", "Observance", "Posologie", "Cachet", "Officine"],
+        "does": ["rappelle les prises de médicaments et suit l'observance",
+                 "signale les interactions médicamenteuses connues",
+                 "prépare la conciliation médicamenteuse avec le pharmacien"],
+        "audiences": ["patients", "older_people", "chronic_patients"],
+        "data": ["medical_profile", "documents"],
+    },
+    "appointments": {
+        "stems": ["Agenda", "Rendez", "Créneau", "Planning", "Horaire", "Disponible"],
+        "does": ["trouve un rendez-vous chez un professionnel de santé proche",
+                 "envoie des rappels de rendez-vous et gère les annulations",
+                 "regroupe tous les rendez-vous médicaux de la famille"],
+        "audiences": ["general_public", "parents"],
+        "data": ["calendar", "identity"],
+    },
+}
+SUFFIXES = ["", " Plus", " Santé", " Facile", " Connect", " Pro", " Famille", " Quotidien",
+            " Zen", " Solidaire", " Ensemble", " Pas à pas", " Express", " Confiance", " Horizon"]
+PUBLISHER_WORDS = ["Médicalis", "Santé Numérique", "Hippocrate Lab", "Esculape", "Cap Santé",
+                   "Bien-Être Digital", "Armor Santé", "Occitanie e-Santé", "Lumière Médicale",
+                   "Rivage Santé", "Atlantique Soins", "Alpes Numérique", "Provence Care",
+                   "Normandie Médical", "Loire Santé", "Val de Seine Digital"]
+PUBLISHER_FORMS = ["SAS", "SARL", "SA", "SCIC", "Association"]
+CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Rennes", "Lille", "Bordeaux",
+          "Strasbourg", "Montpellier", "Grenoble", "Dijon", "Brest", "Angers", "Rouen", "Nîmes"]
+HOSTS = ["OVHcloud Healthcare", "Scaleway Santé", "Outscale", "Cloud Temple", "Docaposte",
+         "Worldline Santé"]
+DETAILS = [
+    "Les données restent hébergées en France chez un hébergeur certifié HDS.",
+    "L'application fonctionne hors connexion et se synchronise dès que le réseau revient.",
+    "Une équipe de professionnels de santé a co-construit chaque parcours.",
+    "Les contenus sont relus par un comité scientifique indépendant.",
+    "Les textes sont disponibles en français facile à lire et à comprendre.",
+    "Aucune publicité, aucune revente de données : c'est écrit dans nos engagements.",
+    "Le service est accessible au lecteur d'écran et au clavier.",
+]
+OPINIONS = [(OpinionValue.FAVOURABLE, 7), (OpinionValue.FAVOURABLE_WITH_RESERVATIONS, 3)]
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def siren_for(n: int) -> str:
+    """A valid SIREN (Luhn) in a block reserved for demo publishers (``8…``)."""
+    body = f"8{n:07d}"
+    return next(body + str(k) for k in range(10) if luhn_ok(body + str(k)))
+
+
+def slugify(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in unaccent(text))
+    return "-".join(part for part in out.split("-") if part)
+
+
+@dataclass
+class AppSpec:
+    index: int
+    name: str
+    slug: str
+    category: str
+    profile: dict[str, Any]
+    decided_on: date
+    review_days: int
+    opinion: OpinionValue
+
+
+def generate(count: int, seed: int, first_day: date, last_day: date) -> Iterator[AppSpec]:
+    """``count`` app specs, the same for the same seed (so re-runs find them again)."""
+    rng = random.Random(seed)
+    categories = list(CATALOGUE_THEMES)
+    span = max((last_day - first_day).days, 1)
+    uses: dict[str, int] = {}
+    i = 0
+    while i < count:
+        category = categories[i % len(categories)]
+        theme = CATALOGUE_THEMES[category]
+        stem = rng.choice(theme["stems"])
+        base = (stem + rng.choice(SUFFIXES)).strip()
+        uses[base] = uses.get(base, 0) + 1
+        # Names stay unique: the second "Glycémo Plus" is "Glycémo Plus 2".
+        name = base if uses[base] == 1 else f"{base} {uses[base]}"
+        does = rng.choice(theme["does"])
+        platforms = sorted(rng.sample(["web", "ios", "android", "desktop", "connected_device"],
+                                      rng.choice([1, 2, 2, 3])))
+        pricing = rng.choices(["free", "freemium", "paid"], weights=[6, 3, 2])[0]
+        is_md = rng.random() < 0.25
+        services = sorted(rng.sample(["mes_dmp", "mssante", "pro_sante_connect", "insi",
+                                      "e_prescription", "france_connect", "apcv"],
+                                     rng.choice([0, 1, 1, 2])))
+        audiences = sorted(set(rng.sample(theme["audiences"], min(2, len(theme["audiences"])))))
+        # At least two categories: the consent screen grants them one by one.
+        data = sorted(rng.sample(theme["data"], min(len(theme["data"]), rng.choice([2, 2, 3]))))
+        details = rng.sample(DETAILS, 2)
+        summary = f"{name} {does}."[:200]
+        description = (
+            f"## À quoi sert {name} ?\n\n{name} {does}. {details[0]}\n\n"
+            f"## Pour qui ?\n\nPensé pour : " + ", ".join(audiences).replace("_", " ") + ".\n\n"
+            f"## Vos données\n\n{details[1]} Vous choisissez ce que vous partagez depuis "
+            f"votre espace santé, et pouvez révoquer votre accord à tout moment."
+        )
+        profile = {
+            "summary": summary, "description": description, "category": category,
+            "audiences": audiences, "platforms": platforms, "pricing": pricing,
+            "price_text": "" if pricing == "free" else rng.choice(
+                ["4,99 € par mois", "29 € par an", "Options à partir de 2 € par mois",
+                 "Pris en charge sur prescription"]),
+            "languages": ["fr"] + (["en"] if rng.random() < 0.3 else []),
+            "data_categories": data, "hosting_provider": rng.choice(HOSTS),
+            "hds_certified": True,
+            "hds_certificate_ref": f"HDS-{rng.randint(2022, 2026)}-{rng.randint(100, 999)}",
+            "is_medical_device": is_md,
+            "medical_device_class": rng.choice(["I", "IIa", "IIb"]) if is_md else None,
+            "connected_services": services,
+            "predicates": ["processes_health_data", "connects_patient_space"]
+            + (["is_medical_device"] if is_md else []),
+        }
+        weights = [w for _, w in OPINIONS]
+        yield AppSpec(
+            index=i, name=name, slug=f"{slugify(name)}-{i + 1}", category=category,
+            profile=profile, decided_on=first_day + timedelta(days=rng.randrange(span)),
+            review_days=rng.randint(35, 160),
+            opinion=rng.choices([o for o, _ in OPINIONS], weights=weights)[0],
+        )
+        i += 1
+
+
+def _reserve_references(session: Session, year: int, n: int) -> int:
+    """Reserve ``n`` dossier numbers of ``year`` at once; returns the first one."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ReferenceCounter.__table__
+    stmt = ins(table).values(year=year, last_number=n).on_conflict_do_update(
+        index_elements=[table.c.year], set_={"last_number": table.c.last_number + n}
+    ).returning(table.c.last_number)
+    return session.execute(stmt).scalar_one() - n + 1
+
+
+def _user_with(session: Session, role: Role, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = session.scalar(select(User).join(UserRole).where(UserRole.role == role).limit(1))
+    if user is None:
+        raise RuntimeError(f"no user with role {role.value}: run the accounts demo part first")
+    return user
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
+
+
+def create_listings(session: Session, specs: list[AppSpec], *, framework: Framework,
+                    decision_maker: User, chair: User) -> int:
+    """Insert, in bulk, every row a listing rests on for each spec; returns how many."""
+    if not specs:
+        return 0
+    from catalogue.commission.settings import setting
+
+    moment = now()
+    validity = int(setting("LISTING_VALIDITY_DAYS"))
+    # Publishers: one per APPS_PER_PUBLISHER specs, keyed by the spec index.
+    org_rows = {}
+    for spec in specs:
+        k = spec.index // APPS_PER_PUBLISHER
+        if k not in org_rows:
+            org_rows[k] = {
+                "legal_name": f"{PUBLISHER_WORDS[k % len(PUBLISHER_WORDS)]} "
+                              f"{PUBLISHER_FORMS[k % len(PUBLISHER_FORMS)]}"
+                              + (f" {k // len(PUBLISHER_WORDS) + 1}" if k >= len(PUBLISHER_WORDS) else ""),
+                "siren": siren_for(k + 1), "city": CITIES[k % len(CITIES)],
+                "address": f"{k % 90 + 1} rue de la République", "postal_code": "75001",
+                "legal_representative": "Camille Martin",
+                "contact_email": f"contact{k + 1}@editeur-demo.fr",
+                "status": OrganisationStatus.VERIFIED, "verified_at": moment,
+                "created_at": moment,
+            }
+    existing_orgs = dict(session.execute(
+        select(Organisation.siren, Organisation.id)
+        .where(Organisation.siren.in_([r["siren"] for r in org_rows.values()]))
+    ).all())
+    missing = [r for r in org_rows.values() if r["siren"] not in existing_orgs]
+    if missing:
+        for row in session.execute(insert(Organisation).returning(Organisation.siren, Organisation.id),
+                                   missing):
+            existing_orgs[row.siren] = row.id
+    org_id = {k: existing_orgs[r["siren"]] for k, r in org_rows.items()}
+
+    created = 0
+    for start in range(0, len(specs), BATCH):
+        chunk = specs[start:start + BATCH]
+        app_rows = [{
+            "organisation_id": org_id[s.index // APPS_PER_PUBLISHER], "slug": s.slug,
+            "name": s.name, **{k: v for k, v in s.profile.items() if k != "pricing"},
+            "pricing": Pricing(s.profile["pricing"]),
+            "website_url": f"https://{s.slug}.exemple.fr",
+            "privacy_policy_url": f"https://{s.slug}.exemple.fr/confidentialite",
+            "accessibility_statement_url": f"https://{s.slug}.exemple.fr/accessibilite",
+            "support_contact": f"aide@{s.slug}.exemple.fr",
+            "created_at": _at(s.decided_on - timedelta(days=s.review_days + 20), 9),
+            "updated_at": moment,
+        } for s in chunk]
+        app_ids = dict(session.execute(insert(App).returning(App.slug, App.id,
+                                                             sort_by_parameter_order=True),
+                                       app_rows).all())
+        refs: dict[int, list[int]] = {}
+        for s in chunk:
+            refs.setdefault(s.decided_on.year, []).append(s.index)
+        ref_of: dict[int, str] = {}
+        for year, indexes in refs.items():
+            first = _reserve_references(session, year, len(indexes))
+            for offset, index in enumerate(indexes):
+                ref_of[index] = f"ENS-{year}-{first + offset:05d}"
+        dossier_rows = []
+        for s, row in zip(chunk, app_rows, strict=True):
+            decided = _at(s.decided_on, 14)
+            submitted = decided - timedelta(days=s.review_days)
+            dossier_rows.append({
+                "reference": ref_of[s.index], "app_id": app_ids[s.slug],
+                "organisation_id": row["organisation_id"], "kind": DossierKind.INITIAL,
+                "state": DossierState.REFERENCED, "framework_id": framework.id,
+                "profile_snapshot": {"name": s.name, **s.profile}, "round": 1,
+                "created_at": submitted - timedelta(days=10), "submitted_at": submitted,
+                "review_started_on": (submitted + timedelta(days=7)).date(),
+                "review_due_on": (submitted + timedelta(days=67)).date(),
+                "days_stopped": 0, "closed_at": decided + timedelta(days=3),
+            })
+        dossier_ids = dict(session.execute(
+            insert(Dossier).returning(Dossier.reference, Dossier.id, sort_by_parameter_order=True),
+            dossier_rows).all())
+        by_spec = {s.index: dossier_ids[ref_of[s.index]] for s in chunk}
+        session.execute(insert(Opinion), [{
+            "dossier_id": by_spec[s.index], "value": s.opinion,
+            "reservations": "" if s.opinion == OpinionValue.FAVOURABLE else
+            "Compléter la déclaration d'accessibilité dans les six mois.",
+            "tally": {"favourable": 4, "unfavourable": 0, "abstention": 1},
+            "issued_by_id": chair.id, "issued_at": _at(s.decided_on - timedelta(days=12), 16),
+        } for s in chunk])
+        session.execute(insert(Decision), [{
+            "dossier_id": by_spec[s.index], "outcome": DecisionOutcome.REFERENCED,
+            "motivation": "Au vu de l'avis favorable de la commission et des pièces du dossier.",
+            "reasons": [], "decided_by_id": decision_maker.id, "decided_at": _at(s.decided_on, 14),
+        } for s in chunk])
+        session.execute(insert(Agreement), [{
+            "dossier_id": by_spec[s.index], "duration_days": validity,
+            "data_categories": s.profile["data_categories"],
+            "withdrawal_terms": "Retrait sur préavis de trois mois ou sans délai en cas "
+                                "d'atteinte à la sécurité des données.",
+            "accepted_at": _at(s.decided_on + timedelta(days=3), 10),
+        } for s in chunk])
+        listing_rows = [{
+            "app_id": app_ids[s.slug], "state": ListingState.PUBLISHED,
+            "dossier_id": by_spec[s.index], "framework_id": framework.id,
+            "opinion": s.opinion.value, "decided_at": _at(s.decided_on, 14),
+            "published_at": _at(s.decided_on + timedelta(days=3), 10),
+            "valid_until": s.decided_on + timedelta(days=validity),
+            "state_changed_at": _at(s.decided_on + timedelta(days=3), 10),
+            "sort_key": unaccent(s.name)[:120], "version_id": 1, "updated_at": moment,
+        } for s in chunk]
+        listing_ids = dict(session.execute(
+            insert(Listing).returning(Listing.app_id, Listing.id, sort_by_parameter_order=True),
+            listing_rows).all())
+        session.execute(insert(ListingEvent), [{
+            "listing_id": listing_ids[app_ids[s.slug]], "kind": ListingEventKind.PUBLISHED,
+            "occurred_at": _at(s.decided_on + timedelta(days=3), 10), "public_note": "",
+            "dossier_id": by_spec[s.index],
+        } for s in chunk])
+        facet_rows = []
+        documents = []
+        org_names = {r["siren"]: r["legal_name"] for r in org_rows.values()}
+        for s in chunk:
+            lid = listing_ids[app_ids[s.slug]]
+            shim = _ProfileView(s.profile)
+            facet_rows += [{"listing_id": lid, "facet": f, "value": v} for f, v in facet_values(shim)]
+            publisher = org_names[org_rows[s.index // APPS_PER_PUBLISHER]["siren"]]
+            documents.append(search.Document(lid, s.name, " ".join((
+                s.profile["summary"], s.profile["description"], publisher,
+                label("category", s.category, "fr")))))
+        session.execute(insert(ListingFacet), facet_rows)
+        search.index_documents(session, documents)
+        created += len(chunk)
+    cache.catalogue_changed(session)
+    audit.record(session, "demo.listings_seeded", actor=None, subject=("Listing", None),
+                 payload={"created": created, "framework_id": framework.id})
+    return created
+
+
+class _ProfileView:
+    """An app-like view of a spec's profile, for ``facet_values``."""
+
+    def __init__(self, profile: dict[str, Any]):
+        self.category = profile["category"]
+        self.pricing = profile["pricing"]
+        self.is_medical_device = profile["is_medical_device"]
+        self.audiences = profile["audiences"]
+        self.platforms = profile["platforms"]
+        self.connected_services = profile["connected_services"]
+
+
+def seed(session: Session, options: Any) -> list[str]:
+    """Top the catalogue up to ``options.apps`` published listings (idempotent)."""
+    framework = session.scalar(
+        select(Framework).where(Framework.status == FrameworkStatus.IN_FORCE)
+        .order_by(Framework.effective_from.desc()).limit(1)
+    )
+    if framework is None:
+        return ["Catalogue : aucun référentiel en vigueur, aucune fiche créée."]
+    published = session.scalar(
+        select(func.count(Listing.id)).where(Listing.state == ListingState.PUBLISHED)) or 0
+    wanted = options.apps
+    if published >= wanted:
+        return [f"Catalogue : {published} fiches publiées (rien à ajouter)."]
+    first_day = framework.effective_from
+    last_day = max(now().date() - timedelta(days=4), first_day + timedelta(days=1))
+    specs = list(generate(wanted, options.seed, first_day, last_day))
+    taken = set(session.scalars(select(App.slug).where(App.slug.in_([s.slug for s in specs]))))
+    todo = [s for s in specs if s.slug not in taken][: wanted - published]
+    created = create_listings(
+        session, todo, framework=framework,
+        decision_maker=_user_with(session, Role.DECISION_MAKER, "decideur@demo.ens.fr"),
+        chair=_user_with(session, Role.CHAIR, "president@demo.ens.fr"),
+    )
+    return [f"Catalogue : {created} fiches ajoutées, {published + created} fiches publiées."]

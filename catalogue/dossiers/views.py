@@ -1,0 +1,367 @@
+"""Dossier pages of the publisher space and the evidence download (thin views)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from catalogue import db
+from catalogue.accounts.auth import login_required
+from catalogue.apps import services as apps
+from catalogue.audit import services as audit
+from catalogue.clock import today
+from catalogue.dossiers import services as dossiers
+from catalogue.dossiers.models import DossierKind, DossierState, Evidence, InformationRequest
+from catalogue.errors import Conflict, DomainError, ValidationFailed
+from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
+from catalogue.publishers import services as publishers
+from catalogue.publishers.models import MemberRole
+from catalogue.web import commit
+from workflows.dossier import DOSSIER_LIFECYCLE
+from workflows.engine import TransitionRefused, available
+
+bp = Blueprint("dossiers", __name__)
+
+S = DossierState
+
+
+def _upload_limit() -> int:
+    return int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
+
+
+@bp.post("/editeur/applications/<int:app_id>/dossiers")
+@login_required
+def open(app_id: int) -> Any:
+    """Open a dossier of the given kind for the app."""
+    app = apps.app_for_user(db.session, app_id, current_user)
+    try:
+        kind = DossierKind(request.form.get("kind", "initial"))
+        dossier = dossiers.open_dossier(db.session, app, actor=current_user, kind=kind)
+    except ValueError:
+        flash(_("Type de dossier inconnu."), "danger")
+        return redirect(url_for("apps.show", app_id=app.id))
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("apps.show", app_id=app.id))
+    commit()
+    flash(_("Dossier ouvert : complétez l'auto-évaluation, catégorie par catégorie."), "success")
+    return redirect(url_for("dossiers.assessment", dossier_id=dossier.id))
+
+
+def _dossier(dossier_id: int) -> Any:
+    return dossiers.publisher_dossier(db.session, dossier_id, current_user)
+
+
+@bp.get("/editeur/dossiers/<int:dossier_id>")
+@login_required
+def show(dossier_id: int) -> Any:
+    """Follow-up: state, next actor, clock, timeline, requests, rounds, opinion, decision."""
+    from catalogue.commission.models import Agreement, Decision, Opinion
+
+    dossier = _dossier(dossier_id)
+    session = db.session
+    role = publishers.member_role(session, dossier.organisation_id, current_user.id)
+    actions = {a.transition.name: a for a in available(session, DOSSIER_LIFECYCLE, dossier, current_user)}
+    requests = list(session.scalars(
+        select(InformationRequest).where(InformationRequest.dossier_id == dossier.id)
+        .order_by(InformationRequest.requested_at)))
+    evidence_ids = {i for r in requests for i in (r.answer_evidence_ids or [])}
+    request_evidence = {e.id: e for e in session.scalars(
+        select(Evidence).where(Evidence.id.in_(evidence_ids)))} if evidence_ids else {}
+    opinion = session.scalar(select(Opinion).where(Opinion.dossier_id == dossier.id)
+                             .order_by(Opinion.issued_at.desc(), Opinion.id.desc()).limit(1))
+    decision = session.scalar(select(Decision).where(Decision.dossier_id == dossier.id))
+    agreement = session.scalar(select(Agreement).where(Agreement.dossier_id == dossier.id))
+    events = audit.events_for(session, "Dossier", dossier.id)
+    return render_template(
+        "dossiers/show.html", dossier=dossier, role=role, is_owner=role == MemberRole.OWNER,
+        actions=actions, requests=requests, request_evidence=request_evidence,
+        open_request=next((r for r in requests if r.answered_at is None), None),
+        clock=dossiers.review_clock(dossier), next_actor=dossiers.NEXT_ACTOR.get(dossier.state, ""),
+        opinion=opinion, decision=decision, agreement=agreement, events=_timeline(events),
+        changes=dossiers.round_changes(session, dossier),
+        missing_items=_missing_items(dossier),
+        library=dossiers.evidence_library(session, dossier.organisation, dossier.app),
+        form_errors=request.args.get("erreur"),
+    )
+
+
+_EVENT_LABELS = {
+    "dossier.opened": "Dossier ouvert",
+    "dossier.submit": "Dossier déposé",
+    "dossier.resubmit": "Dossier déposé à nouveau",
+    "dossier.declare_incomplete": "Dossier déclaré incomplet",
+    "dossier.accept": "Dossier déclaré recevable ; instruction ouverte",
+    "dossier.request_information": "Compléments demandés",
+    "dossier.answer_information": "Réponse aux compléments envoyée",
+    "dossier.lapse": "Dossier devenu caduc",
+    "dossier.complete_evaluation": "Instruction close",
+    "dossier.schedule": "Inscrit à une séance de la commission",
+    "dossier.postpone": "Examen reporté",
+    "dossier.issue_opinion": "Avis de la commission rendu",
+    "dossier.lift_reservations": "Levée des réserves déclarée",
+    "dossier.confirm_lift": "Levée des réserves confirmée",
+    "dossier.decide": "Décision rendue",
+    "dossier.sign_agreement": "Convention acceptée ; application référencée",
+    "dossier.withdraw": "Dossier retiré",
+}
+
+
+def _timeline(events: list[Any]) -> list[dict[str, Any]]:
+    # The publisher sees the milestones, not each saved answer.
+    return [{"at": e.occurred_at, "label": _(_EVENT_LABELS[e.action])}
+            for e in events if e.action in _EVENT_LABELS]
+
+
+def _missing_items(dossier: Any) -> list[dict[str, Any]]:
+    from catalogue.commission.models import AdmissibilityDecision, AdmissibilityOutcome
+
+    if dossier.state != S.INCOMPLETE:
+        return []
+    decision = db.session.scalar(
+        select(AdmissibilityDecision).where(AdmissibilityDecision.dossier_id == dossier.id,
+                                            AdmissibilityDecision.outcome == AdmissibilityOutcome.INCOMPLETE)
+        .order_by(AdmissibilityDecision.decided_at.desc()).limit(1))
+    return list(decision.missing_items) if decision else []
+
+
+@bp.get("/editeur/dossiers/<int:dossier_id>/auto-evaluation")
+@login_required
+def assessment(dossier_id: int) -> Any:
+    """Self-assessment overview: progress per category and the completeness panel."""
+    dossier = _dossier(dossier_id)
+    answers = dossiers.current_answers(db.session, dossier, working=True)
+    return render_template(
+        "dossiers/assessment.html", dossier=dossier,
+        progress=dossiers.progress(db.session, dossier, answers),
+        problems=dossiers.submission_problems(db.session, dossier),
+        editable=dossiers.working_round(dossier) is not None,
+        submit_errors=None,
+    )
+
+
+def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, str]] | None = None,
+                   typed: dict[str, dict[str, Any]] | None = None, status: int = 200) -> Any:
+    session = db.session
+    answers = dossiers.current_answers(session, dossier, working=True)
+    progress = dossiers.progress(session, dossier, answers)
+    current = next((p for p in progress if p.code == category), None)
+    if current is None:
+        from catalogue.errors import NotFound
+
+        raise NotFound("Catégorie introuvable.")
+    index = progress.index(current)
+    return render_template(
+        "dossiers/category.html", dossier=dossier, category=current, progress=progress,
+        previous=progress[index - 1] if index > 0 else None,
+        next=progress[index + 1] if index + 1 < len(progress) else None,
+        answers=answers, library=dossiers.evidence_library(session, dossier.organisation, dossier.app),
+        changes=dossiers.requirement_changes(session, dossier),
+        editable=dossiers.working_round(dossier) is not None, errors=errors or {},
+        typed=typed or {}, evidence_kinds=EVIDENCE_KINDS, today=today(),
+    ), status
+
+
+@bp.get("/editeur/dossiers/<int:dossier_id>/auto-evaluation/<category>")
+@login_required
+def category(dossier_id: int, category: str) -> Any:
+    """One category of requirements: status, justification and evidence of each."""
+    return _category_page(_dossier(dossier_id), category)
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ValidationFailed("Date invalide.", errors={"valid_until": "Date invalide (jj/mm/aaaa)."}) \
+            from None
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/auto-evaluation/<category>")
+@login_required
+def save_category(dossier_id: int, category: str) -> Any:
+    """Save every answer of the category (and upload new files) in one transaction."""
+    dossier = _dossier(dossier_id)
+    session = db.session
+    requirements = [r for r in dossiers.applicable_requirements(session, dossier) if r.category == category]
+    errors: dict[str, dict[str, str]] = {}
+    typed: dict[str, dict[str, Any]] = {}
+    try:
+        for requirement in requirements:
+            code = requirement.code
+            form = request.form
+            typed[code] = {"status": form.get(f"status-{code}", ""),
+                           "justification": form.get(f"justification-{code}", ""),
+                           "evidence": [int(i) for i in form.getlist(f"evidence-{code}") if i.isdigit()]}
+            evidence_ids = list(typed[code]["evidence"])
+            upload = request.files.get(f"file-{code}")
+            if upload is not None and upload.filename:
+                try:
+                    new = dossiers.add_evidence(
+                        session, dossier.organisation, actor=current_user, app=dossier.app,
+                        filename=upload.filename, data=upload.read(_upload_limit() + 1),
+                        kind=form.get(f"kind-{code}", ""),
+                        title=form.get(f"title-{code}", "") or upload.filename,
+                        valid_until=_parse_date(form.get(f"valid_until-{code}", "")),
+                        max_bytes=_upload_limit(),
+                    )
+                    evidence_ids.append(new.id)
+                except ValidationFailed as exc:
+                    errors[code] = {("file" if k in ("file", "kind", "title") else k): v
+                                    for k, v in (exc.errors or {"file": exc.message}).items()}
+                    continue
+            try:
+                dossiers.save_answer(session, dossier, code, actor=current_user,
+                                     status=typed[code]["status"] or None,
+                                     justification=typed[code]["justification"],
+                                     evidence_ids=evidence_ids)
+            except ValidationFailed as exc:
+                errors[code] = dict(exc.errors) if isinstance(exc.errors, dict) else {"status": exc.message}
+    except (Conflict, DomainError) as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
+    if errors:
+        # Nothing is kept when one answer is refused: the page shows what was typed.
+        db.rollback()
+        dossier = _dossier(dossier_id)
+        return _category_page(dossier, category, errors=errors, typed=typed, status=422)
+    commit()
+    flash(_("Réponses enregistrées."), "success")
+    target = request.form.get("next_category")
+    if target:
+        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=target))
+    return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/deposer")
+@login_required
+def submit(dossier_id: int) -> Any:
+    """Submit (or resubmit): a receipt on success, every problem listed otherwise."""
+    dossier = _dossier(dossier_id)
+    try:
+        dossiers.submit_dossier(db.session, dossier, actor=current_user)
+    except (ValidationFailed, TransitionRefused, Conflict) as exc:
+        db.rollback()
+        dossier = _dossier(dossier_id)
+        answers = dossiers.current_answers(db.session, dossier, working=True)
+        messages = exc.errors if isinstance(exc.errors, list) else [exc.message]
+        return render_template(
+            "dossiers/assessment.html", dossier=dossier,
+            progress=dossiers.progress(db.session, dossier, answers),
+            problems=dossiers.submission_problems(db.session, dossier),
+            editable=dossiers.working_round(dossier) is not None,
+            submit_errors=messages if not isinstance(exc, Conflict) else [exc.message],
+        ), 409 if isinstance(exc, Conflict) else 422
+    commit()
+    flash(_("Dossier déposé. Voici votre accusé de réception."), "success")
+    return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
+
+
+@bp.get("/editeur/dossiers/<int:dossier_id>/accuse")
+@login_required
+def receipt(dossier_id: int) -> Any:
+    """Printable receipt: reference, framework, applicable requirements, evidence SHA-256."""
+    dossier = _dossier(dossier_id)
+    if dossier.reference is None or dossier.submitted_at is None:
+        flash(_("Ce dossier n'a pas encore été déposé."), "info")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    requirements = dossiers.applicable_requirements(db.session, dossier)
+    answers = dossiers.current_answers(db.session, dossier)
+    evidence = sorted({e.id: e for a in answers.values() for e in a.evidence}.values(),
+                      key=lambda e: e.title.lower())
+    return render_template("dossiers/receipt.html", dossier=dossier, requirements=requirements,
+                           evidence=evidence)
+
+
+def _back(dossier: Any, anchor: str = "") -> Any:
+    return redirect(url_for("dossiers.show", dossier_id=dossier.id) + anchor)
+
+
+def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return _back(dossier, anchor)
+    commit()
+    flash(success, "success")
+    return _back(dossier)
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/complements")
+@login_required
+def answer(dossier_id: int) -> Any:
+    """Answer the information request (text, optional new file, files from the library)."""
+    dossier = _dossier(dossier_id)
+    ids = [int(i) for i in request.form.getlist("evidence") if i.isdigit()]
+
+    def action() -> None:
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            new = dossiers.add_evidence(
+                db.session, dossier.organisation, actor=current_user, app=dossier.app,
+                filename=upload.filename, data=upload.read(_upload_limit() + 1),
+                kind=request.form.get("kind", ""), title=request.form.get("title", "") or upload.filename,
+                max_bytes=_upload_limit())
+            ids.append(new.id)
+        dossiers.answer_information(db.session, dossier, actor=current_user,
+                                    answer=request.form.get("answer", ""), evidence_ids=ids)
+
+    return _act(dossier, action, _("Réponse envoyée : l'instruction reprend."), "#complements")
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/reserves")
+@login_required
+def lift(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id)
+    return _act(dossier, lambda: dossiers.lift_reservations(
+        db.session, dossier, actor=current_user, statement=request.form.get("statement", "")),
+        _("Levée des réserves déclarée : un rapporteur va la confirmer."), "#reserves")
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/convention")
+@login_required
+def sign(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id)
+
+    def action() -> None:
+        if request.form.get("accept") != "1":
+            raise ValidationFailed(_("Cochez la case pour accepter les termes de la convention."))
+        dossiers.sign_agreement(db.session, dossier, actor=current_user)
+
+    return _act(dossier, action, _("Convention acceptée : l'application est référencée."), "#convention")
+
+
+@bp.post("/editeur/dossiers/<int:dossier_id>/retrait")
+@login_required
+def withdraw(dossier_id: int) -> Any:
+    dossier = _dossier(dossier_id)
+    return _act(dossier, lambda: dossiers.withdraw_dossier(
+        db.session, dossier, actor=current_user, reason=request.form.get("reason", "")),
+        _("Dossier retiré."), "#retrait")
+
+
+@bp.get("/pieces/<int:evidence_id>")
+@login_required
+def download_evidence(evidence_id: int) -> Response:
+    """Download an evidence file: attachment, nosniff, audited; 404 for anyone not entitled."""
+    evidence = dossiers.evidence_for_download(db.session, evidence_id, current_user)
+    data = dossiers.evidence_content(evidence)
+    commit()
+    response = Response(data, mimetype=evidence.content_type)
+    ascii_name = evidence.filename.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(evidence.filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response

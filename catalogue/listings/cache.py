@@ -1,0 +1,95 @@
+"""Cache invalidation of the public catalogue (DESIGN §7 "Caching").
+
+Public answers carry an ETag derived from ``CatalogueVersion`` (bumped in the same
+transaction as the change), so browsers and any validating cache see a change at
+once. A CDN that keeps answers for ``max-age`` needs telling, too: after the
+transaction commits, listing services call ``purge(paths)``, which hands the
+changed paths to the configured purger.
+
+The default purger does nothing (no CDN in front). To plug one, register a
+callable at start-up, e.g. in a deployment's ``wsgi.py``::
+
+    from catalogue.listings import cache
+    cache.set_purger(lambda paths: requests.post(CDN_PURGE_URL, json={"paths": paths}))
+
+Purgers must be quick and must not raise for a CDN outage: a failure is logged
+by ``catalogue.db.commit`` and the entries age out after ``max-age`` anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from catalogue import db
+from catalogue.clock import now
+
+log = logging.getLogger(__name__)
+
+Purger = Callable[[list[str]], None]
+
+# Paths whose answer depends on the whole catalogue: purged on every change.
+CATALOGUE_WIDE_PATHS = (
+    "/", "/catalogue", "/catalogue/feed.atom", "/statistiques", "/opendata/catalogue.csv",
+    "/opendata/catalogue.json", "/api/v1/apps", "/api/v1/categories",
+)
+
+
+def _no_purge(paths: list[str]) -> None:
+    log.debug("cache purge (no CDN configured): %s", paths)
+
+
+_purger: Purger = _no_purge
+
+
+def set_purger(purger: Purger | None) -> None:
+    """Install the CDN purger (``None`` restores the no-op default)."""
+    global _purger
+    _purger = purger or _no_purge
+
+
+def purge(paths: Iterable[str]) -> None:
+    """Ask the purger to drop these paths now."""
+    _purger(sorted(set(paths)))
+
+
+def paths_for(slug: str | None) -> list[str]:
+    """The public paths showing one listing, plus the catalogue-wide ones."""
+    paths = list(CATALOGUE_WIDE_PATHS)
+    if slug:
+        paths += [f"/catalogue/{slug}", f"/api/v1/apps/{slug}"]
+    return paths
+
+
+def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> None:
+    """Record that the public catalogue changed: new ETags now, CDN purge after commit.
+
+    Call it in the transaction of the change; the version bump commits or rolls
+    back with it, and the purge runs only once the change is visible.
+    """
+    from catalogue.listings.models import CatalogueVersion
+
+    bumped = session.execute(
+        update(CatalogueVersion)
+        .where(CatalogueVersion.id == 1)
+        .values(version=CatalogueVersion.version + 1, changed_at=now())
+    ).rowcount
+    if not bumped:
+        session.add(CatalogueVersion(id=1, version=2, changed_at=now()))
+        session.flush()
+    paths: set[str] = set()
+    for slug in slugs or (None,):
+        paths.update(paths_for(slug))
+    db.after_commit(session, lambda: purge(paths))
+
+
+def current_version(session: Session) -> int:
+    """The catalogue's version token (the ETag source of public answers)."""
+    from sqlalchemy import select
+
+    from catalogue.listings.models import CatalogueVersion
+
+    return session.scalar(select(CatalogueVersion.version).where(CatalogueVersion.id == 1)) or 0

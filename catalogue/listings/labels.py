@@ -1,0 +1,63 @@
+"""Facets of the catalogue and the labels of their codes, in the reader's language.
+
+The codes and their French/English labels belong to ``catalogue.apps.vocabulary``;
+this module only says which vocabulary table serves which public facet.
+"""
+
+from __future__ import annotations
+
+from catalogue.apps import vocabulary as v
+
+# Public facet name (API parameter, URL query) → vocabulary table.
+FACET_TABLES: dict[str, v.Table] = {
+    "category": v.CATEGORIES,
+    "audience": v.AUDIENCES,
+    "platform": v.PLATFORMS,
+    "pricing": v.PRICING,
+    "medical_device": {"true": ("Dispositif médical", "Medical device"),
+                       "false": ("Pas un dispositif médical", "Not a medical device")},
+    "service": v.NATIONAL_SERVICES,
+}
+FACETS = tuple(FACET_TABLES)
+OTHER_TABLES: dict[str, v.Table] = {
+    "data_category": v.DATA_CATEGORIES,
+    "language": v.LANGUAGES,
+    "medical_device_class": v.MEDICAL_DEVICE_CLASSES,
+}
+
+
+def current_lang() -> str:
+    """The reader's language outside of a request: French."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "fr"
+    from flask_babel import get_locale
+
+    return "en" if str(get_locale() or "fr") == "en" else "fr"
+
+
+def label(facet: str, code: str | None, lang: str | None = None) -> str:
+    """The label of a code of a facet (or of ``data_category``, ``language`` …)."""
+    if code is None:
+        return ""
+    table = FACET_TABLES.get(facet) or OTHER_TABLES.get(facet) or {}
+    return v.label(table, code, lang or current_lang())
+
+
+def codes(facet: str) -> list[str]:
+    """The known codes of a facet, in the vocabulary's order."""
+    return list(FACET_TABLES[facet])
+
+
+def facet_values(app: object) -> list[tuple[str, str]]:
+    """The (facet, value) rows of an app's profile, as ``ListingFacet`` stores them."""
+    rows: set[tuple[str, str]] = {
+        ("category", app.category),  # type: ignore[attr-defined]
+        ("pricing", getattr(app.pricing, "value", app.pricing)),  # type: ignore[attr-defined]
+        ("medical_device", "true" if app.is_medical_device else "false"),  # type: ignore[attr-defined]
+    }
+    rows.update(("audience", code) for code in app.audiences or ())  # type: ignore[attr-defined]
+    rows.update(("platform", code) for code in app.platforms or ())  # type: ignore[attr-defined]
+    rows.update(("service", code) for code in app.connected_services or ())  # type: ignore[attr-defined]
+    return sorted(rows)

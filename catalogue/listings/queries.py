@@ -1,0 +1,195 @@
+"""Reading the catalogue: search, filters, facet counts, sorting and pagination.
+
+One function serves the ``/catalogue`` page, the API and the exports, so they
+can never disagree. Filters are OR within a facet and AND across facets; facet
+counts are *disjunctive* (each facet counted with the other facets' filters
+applied, not its own), so a reader sees what choosing another value would give.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from catalogue.apps.models import App
+from catalogue.listings.labels import FACETS
+from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
+from catalogue.search import services as search
+from catalogue.search.text import parse_query
+
+SORTS = ("relevance", "name", "-referenced_at")
+PUBLIC_STATES = (ListingState.PUBLISHED.value, ListingState.SUSPENDED.value)
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class CatalogueQuery:
+    """What a reader asked for (already validated by the page or the API)."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    status: str = ListingState.PUBLISHED.value
+    sort: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def effective_sort(self) -> str:
+        """``relevance`` when there are search terms, else ``name`` (DESIGN §6)."""
+        if self.sort and not (self.sort == "relevance" and not parse_query(self.q)):
+            return self.sort
+        return "relevance" if parse_query(self.q) else "name"
+
+
+@dataclass
+class CatalogueResult:
+    items: list[Listing]
+    total: int
+    facets: dict[str, dict[str, int]]
+    page: int
+    per_page: int
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_page(self) -> int | None:
+        """The previous page; past the end, the last page that has results."""
+        if self.page <= 1:
+            return None
+        return min(self.page - 1, self.pages)
+
+
+def _filtered_ids(session: Session, query: CatalogueQuery, *, skip_facet: str | None = None
+                  ) -> Select:
+    """``SELECT listings.id`` of every listing matching the query (minus one facet)."""
+    stmt = select(Listing.id).where(Listing.state == query.status)
+    parsed = parse_query(query.q)
+    if parsed:
+        hits = search.matches(session, parsed)
+        stmt = stmt.where(Listing.id.in_(select(hits.c.listing_id)))
+    for facet, values in query.filters.items():
+        if facet == skip_facet or not values:
+            continue
+        stmt = stmt.where(Listing.id.in_(
+            select(ListingFacet.listing_id).where(ListingFacet.facet == facet,
+                                                  ListingFacet.value.in_(values))
+        ))
+    return stmt
+
+
+def facet_counts(session: Session, query: CatalogueQuery) -> dict[str, dict[str, int]]:
+    """For each facet, how many listings each value would give (disjunctive counts)."""
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    for facet in FACETS:
+        ids = _filtered_ids(session, query, skip_facet=facet).scalar_subquery()
+        rows = session.execute(
+            select(ListingFacet.value, func.count())
+            .where(ListingFacet.facet == facet, ListingFacet.listing_id.in_(ids))
+            .group_by(ListingFacet.value)
+        ).all()
+        counts[facet] = dict(sorted(((value, n) for value, n in rows), key=lambda r: (-r[1], r[0])))
+    return counts
+
+
+def search_catalogue(session: Session, query: CatalogueQuery, *, with_facets: bool = True
+                     ) -> CatalogueResult:
+    """The page of listings the query asks for, the total and the facet counts."""
+    sort = query.effective_sort
+    parsed = parse_query(query.q)
+    ids = _filtered_ids(session, query).subquery()
+    total = session.scalar(select(func.count()).select_from(ids)) or 0
+    stmt = select(Listing.id).join(ids, ids.c.id == Listing.id)
+    if sort == "relevance" and parsed:
+        hits = search.matches(session, parsed)
+        stmt = stmt.join(hits, hits.c.listing_id == Listing.id).order_by(
+            hits.c.score.desc(), Listing.sort_key, Listing.id)
+    elif sort == "-referenced_at":
+        stmt = stmt.order_by(Listing.decided_at.desc(), Listing.sort_key, Listing.id)
+    else:
+        stmt = stmt.order_by(Listing.sort_key, Listing.id)
+    page_ids = list(session.scalars(
+        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ))
+    items = load_listings(session, page_ids)
+    facets = facet_counts(session, query) if with_facets else {}
+    return CatalogueResult(items, total, facets, query.page, query.per_page, sort)
+
+
+def load_listings(session: Session, ids: list[int]) -> list[Listing]:
+    """Listings with what a card shows (app, publisher, framework), in the given order."""
+    if not ids:
+        return []
+    rows = session.scalars(
+        select(Listing).where(Listing.id.in_(ids))
+        .options(joinedload(Listing.app).joinedload(App.organisation),
+                 joinedload(Listing.framework))
+    ).unique().all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def public_listing(session: Session, slug: str) -> Listing | None:
+    """A listing the public may see (published or suspended), with its history."""
+    return session.scalar(
+        select(Listing).join(Listing.app)
+        .where(App.slug == slug, Listing.state.in_(PUBLIC_STATES))
+        .options(joinedload(Listing.app).joinedload(App.organisation),
+                 joinedload(Listing.framework), selectinload(Listing.events),
+                 joinedload(Listing.dossier))
+    )
+
+
+def newest(session: Session, limit: int = 6) -> list[Listing]:
+    """The most recently published listings (home page)."""
+    ids = list(session.scalars(
+        select(Listing.id).where(Listing.state == ListingState.PUBLISHED)
+        .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit)
+    ))
+    return load_listings(session, ids)
+
+
+def category_counts(session: Session) -> dict[str, int]:
+    """Published listings per category."""
+    rows = session.execute(
+        select(ListingFacet.value, func.count()).join(Listing, Listing.id == ListingFacet.listing_id)
+        .where(ListingFacet.facet == "category", Listing.state == ListingState.PUBLISHED)
+        .group_by(ListingFacet.value)
+    ).all()
+    return dict(rows)
+
+
+def all_published(session: Session) -> list[Listing]:
+    """Every published listing with its app and publisher, by name (open data exports)."""
+    return list(session.scalars(
+        select(Listing).where(Listing.state == ListingState.PUBLISHED)
+        .options(joinedload(Listing.app).joinedload(App.organisation),
+                 joinedload(Listing.framework))
+        .order_by(Listing.sort_key, Listing.id)
+    ).unique())
+
+
+def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
+    """The latest publications, suspensions and delistings (Atom feed)."""
+    from catalogue.listings.models import ListingEventKind as K
+
+    return list(session.scalars(
+        select(ListingEvent)
+        .where(ListingEvent.kind.in_((K.PUBLISHED, K.RENEWED, K.SUSPENDED, K.REINSTATED,
+                                      K.DELISTED)))
+        .options(joinedload(ListingEvent.listing).joinedload(Listing.app))
+        .order_by(ListingEvent.occurred_at.desc(), ListingEvent.id.desc()).limit(limit)
+    ))

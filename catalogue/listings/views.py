@@ -1,0 +1,354 @@
+"""Public catalogue pages: home, search with facets, listing page, feed, open data,
+statistics, and reporting a problem on a listing.
+
+Anonymous GETs never touch the Flask session (no cookie is set), so a CDN may
+keep them; each carries an ETag from the catalogue version (``api.caching``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from catalogue import db
+from catalogue.accounts.auth import login_required
+from catalogue.api.caching import conditional
+from catalogue.apps.text import render_markdown
+from catalogue.errors import DomainError, NotFound
+from catalogue.listings import cache, queries, stats
+from catalogue.listings import services as listing_services
+from catalogue.listings.forms import ReportForm
+from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
+from catalogue.listings.models import ListingEventKind, ListingState
+from catalogue.listings.serialize import CSV_COLUMNS, summary
+from catalogue.web import commit
+
+bp = Blueprint("listings", __name__)
+
+Q_MAX = 200
+PER_PAGE = 20
+SORT_LABELS = {
+    "relevance": "Pertinence",
+    "name": "Nom (A → Z)",
+    "-referenced_at": "Référencement le plus récent",
+}
+
+
+@bp.app_template_filter("facet_label")
+def _facet_label(code: str, facet: str) -> str:
+    return label(facet, code)
+
+
+@bp.app_template_filter("date_fr")
+def _date_fr(value: Any) -> str:
+    """A date as French readers write it (``2 mars 2026``); English in English."""
+    if value is None:
+        return ""
+    from flask_babel import format_date
+
+    if hasattr(value, "astimezone"):
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo("Europe/Paris")).date()
+    return format_date(value, "long")
+
+
+@bp.app_template_filter("atom_date")
+def _atom_date(value: Any) -> str:
+    """RFC 3339 time for Atom (now when there is nothing yet)."""
+    from datetime import UTC
+
+    from catalogue.clock import now
+
+    return (value or now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@bp.context_processor
+def _presenters() -> dict[str, Any]:
+    return {
+        "facet_names": {
+            "category": _("Catégorie"), "audience": _("Public"), "platform": _("Plateforme"),
+            "pricing": _("Tarif"), "medical_device": _("Dispositif médical"),
+            "service": _("Services nationaux connectés"),
+        },
+        "opinion_labels": {
+            "favourable": _("Favorable"),
+            "favourable_with_reservations": _("Favorable avec réserves"),
+            "favourable_with_suspensive_reservations": _("Favorable avec réserves suspensives (levées)"),
+            "unfavourable": _("Défavorable"),
+        },
+        "event_labels": {
+            ListingEventKind.PUBLISHED: _("Référencée et publiée au catalogue"),
+            ListingEventKind.RENEWED: _("Référencement renouvelé"),
+            ListingEventKind.MODIFIED: _("Modification évaluée et référencée"),
+            ListingEventKind.UPDATED: _("Présentation mise à jour par l'éditeur"),
+            ListingEventKind.SUSPENDED: _("Suspendue"),
+            ListingEventKind.REINSTATED: _("Rétablie"),
+            ListingEventKind.DELISTED: _("Déréférencée"),
+            ListingEventKind.EXPIRED: _("Référencement expiré"),
+        },
+        "lang": current_lang(),
+    }
+
+
+# --- Home and search ---------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> Response:
+    """Search box, categories with counts, newest listings, what referencing means."""
+
+    def build() -> str:
+        counts = queries.category_counts(db.session)
+        categories = [(code, label("category", code), counts.get(code, 0))
+                      for code in FACET_TABLES["category"]]
+        return render_template("listings/home.html", categories=categories,
+                               newest=queries.newest(db.session),
+                               total=sum(counts.values()))
+
+    return conditional(cache.current_version(db.session), build)
+
+
+def _parse_catalogue_args() -> tuple[queries.CatalogueQuery, dict[str, str]]:
+    """Read /catalogue's query string; errors name the field, in French."""
+    errors: dict[str, str] = {}
+    q = request.args.get("q", "").strip()
+    if len(q) > Q_MAX:
+        errors["q"] = _("La recherche est limitée à %(n)d caractères.", n=Q_MAX)
+        q = q[:Q_MAX]
+    filters: dict[str, list[str]] = {}
+    for facet in FACETS:
+        values = [v for v in request.args.getlist(facet) if v]
+        unknown = [v for v in values if v not in FACET_TABLES[facet]]
+        if unknown:
+            errors[facet] = _("Valeur inconnue pour ce filtre.")
+        kept = [v for v in values if v in FACET_TABLES[facet]]
+        if kept:
+            filters[facet] = list(dict.fromkeys(kept))
+    sort = request.args.get("sort") or None
+    if sort is not None and sort not in SORT_LABELS:
+        errors["sort"] = _("Tri inconnu.")
+        sort = None
+    status = request.args.get("status", "published")
+    if status not in ("published", "suspended"):
+        errors["status"] = _("État inconnu.")
+        status = "published"
+    page = 1
+    raw_page = request.args.get("page", "1")
+    if not raw_page.isdigit() or int(raw_page) < 1 or int(raw_page) > 1_000_000:
+        errors["page"] = _("Numéro de page invalide.")
+    else:
+        page = int(raw_page)
+    return queries.CatalogueQuery(q=q, filters=filters, status=status, sort=sort, page=page,
+                                  per_page=PER_PAGE), errors
+
+
+def _url_with(args: dict[str, Any], **changes: Any) -> str:
+    merged = {**args, **changes}
+    pairs = []
+    for key, value in merged.items():
+        if value in (None, "", []):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, item))
+    return url_for("listings.catalogue") + ("?" + urlencode(pairs) if pairs else "")
+
+
+@bp.get("/catalogue")
+def catalogue() -> Response:
+    """Search and facets; every choice lives in the URL (shareable, back button, no JS)."""
+    query, errors = _parse_catalogue_args()
+
+    def build() -> Any:
+        state_args: dict[str, Any] = {"q": query.q, **query.filters}
+        if query.sort:
+            state_args["sort"] = query.sort
+        if query.status != "published":
+            state_args["status"] = query.status
+        if errors:
+            result = None
+        else:
+            result = queries.search_catalogue(db.session, query)
+        active = [(facet, value, _url_with(
+            state_args, **{facet: [x for x in query.filters[facet] if x != value]}))
+            for facet in query.filters for value in query.filters[facet]]
+        html = render_template(
+            "listings/catalogue.html", query=query, result=result, errors=errors,
+            state_args=state_args, url_with=_url_with, active_filters=active,
+            sort_labels={k: _(v) for k, v in SORT_LABELS.items()}, facets=FACETS,
+            facet_tables=FACET_TABLES,
+        )
+        return Response(html, status=400 if errors else 200)
+
+    if errors:
+        return build()
+    return conditional(cache.current_version(db.session), build)
+
+
+# --- Listing page ------------------------------------------------------------------
+
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _rebase_headings(html: Markup) -> Markup:
+    """Make the description's highest heading an h3 (it sits under the page's h2), keeping
+    the relative levels, so that headings never skip a level (WCAG 1.3.1, axe heading-order)."""
+    levels = [int(level) for _slash, level in _HEADING.findall(html)]
+    if not levels:
+        return html
+    shift = min(levels) - 3
+    return Markup(_HEADING.sub(  # noqa: S704 - only heading tags of sanitised HTML are renamed
+        lambda m: f"<{m.group(1)}h{min(int(m.group(2)) - shift, 6)}>", str(html)))
+
+
+@bp.get("/catalogue/<slug>")
+def listing(slug: str) -> Response:
+    """Everything a patient needs to decide, the referencing facts and the public history."""
+
+    def build() -> str:
+        item = queries.public_listing(db.session, slug)
+        if item is None:
+            raise NotFound(_("Cette application n'est pas au catalogue."))
+        return render_template(
+            "listings/listing.html", listing=item, app=item.app,
+            description=_rebase_headings(render_markdown(item.app.description)),
+            history=sorted(item.events, key=lambda e: (e.occurred_at, e.id), reverse=True),
+            ListingState=ListingState,
+        )
+
+    return conditional(cache.current_version(db.session), build)
+
+
+@bp.route("/catalogue/<slug>/signaler", methods=["GET", "POST"])
+@login_required
+def report(slug: str) -> Any:
+    """Report a problem on a listing (signed-in users)."""
+    item = queries.public_listing(db.session, slug)
+    if item is None:
+        raise NotFound(_("Cette application n'est pas au catalogue."))
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            listing_services.create_report(db.session, item, actor=current_user,
+                                           kind=form.kind.data, text=form.text.data)
+        except DomainError as exc:
+            db.rollback()
+            for field, message in (exc.errors or {}).items() if isinstance(exc.errors, dict) else []:
+                if field in form:
+                    form[field].errors = [*form[field].errors, message]
+            if not exc.errors:
+                flash(exc.message, "error")
+        else:
+            commit()
+            flash(_("Merci, votre signalement est enregistré. Vous pouvez suivre son traitement "
+                    "dans « Mes signalements »."), "success")
+            return redirect(url_for("consents.reports"))
+    status = 422 if form.errors else 200
+    return render_template("listings/report.html", form=form, listing=item, app=item.app), status
+
+
+# --- Feed, open data, statistics ------------------------------------------------------
+
+
+@bp.get("/catalogue/feed.atom")
+def feed() -> Response:
+    """Atom feed of publications, renewals, suspensions, reinstatements and delistings."""
+
+    def build() -> Response:
+        events = queries.feed_events(db.session)
+        xml = render_template("listings/feed.atom.xml", events=events,
+                              base=url_for("listings.home", _external=True).rstrip("/"))
+        return Response(xml, mimetype="application/atom+xml")
+
+    return conditional(cache.current_version(db.session), build)
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: formulas are neutralised (CWE-1236)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, list):
+        text = "|".join(str(v) for v in value)
+    elif value is None:
+        text = ""
+    else:
+        text = str(value)
+    if text and (text[0] in "=+-@\t\r" or text.lstrip()[:1] in ("=", "+", "-", "@")):
+        text = "'" + text
+    return text
+
+
+@bp.get("/opendata/catalogue.csv")
+def opendata_csv() -> Response:
+    """The whole published catalogue as CSV (UTF-8 with BOM, for spreadsheets)."""
+
+    def build() -> Response:
+        base = url_for("listings.home", _external=True).rstrip("/")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for item in queries.all_published(db.session):
+            row = summary(item, base)
+            writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
+        response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="catalogue-ens.csv"'
+        return response
+
+    return conditional(cache.current_version(db.session), build)
+
+
+@bp.get("/opendata/catalogue.json")
+def opendata_json() -> Response:
+    """The whole published catalogue as JSON."""
+
+    def build() -> Response:
+        base = url_for("listings.home", _external=True).rstrip("/")
+        items = [summary(item, base) for item in queries.all_published(db.session)]
+        body = json.dumps({"count": len(items), "items": items}, ensure_ascii=False)
+        response = Response(body, mimetype="application/json")
+        response.headers["Content-Disposition"] = 'inline; filename="catalogue-ens.json"'
+        return response
+
+    return conditional(cache.current_version(db.session), build)
+
+
+@bp.get("/statistiques")
+def statistics_page() -> Response:
+    """Apps referenced over time, decisions by outcome, median review time."""
+
+    def build() -> str:
+        over_time = stats.referenced_over_time(db.session)
+        outcomes = stats.decisions_by_outcome(db.session)
+        outcome_points = [(_("Référencement"), outcomes.get("referenced", 0)),
+                          (_("Refus"), outcomes.get("refused", 0))]
+        by_year = stats.median_review_by_year(db.session)
+        return render_template(
+            "listings/statistics.html",
+            over_time=over_time, over_time_chart=stats.bar_chart(over_time),
+            outcome_points=outcome_points,
+            outcome_chart=stats.bar_chart(outcome_points, width=360),
+            median=stats.median_review_days(db.session), by_year=by_year,
+            by_year_chart=stats.bar_chart([(y, m) for y, m, _n in by_year], width=360,
+                                          fmt="{:.0f}"),
+            states=stats.counts_by_state(db.session),
+        )
+
+    return conditional(stats.stats_token(db.session), build)
+

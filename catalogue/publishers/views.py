@@ -1,0 +1,317 @@
+"""Publisher space: sign-up, home, organisation, members and invitations (thin views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from catalogue import db
+from catalogue.accounts import services as accounts
+from catalogue.accounts.auth import login_required
+from catalogue.apps import services as apps
+from catalogue.dossiers import services as dossiers
+from catalogue.errors import DomainError, ValidationFailed
+from catalogue.extensions import limiter
+from catalogue.publishers import services as publishers
+from catalogue.publishers.forms import (
+    ExtractForm,
+    InviteForm,
+    JoinForm,
+    OrganisationForm,
+    PublisherSignupForm,
+    RoleForm,
+)
+from catalogue.publishers.models import Invitation, MemberRole
+from catalogue.web import commit
+
+bp = Blueprint("publishers", __name__)
+
+ORG_FIELDS = ("legal_name", "siren", "siret", "address", "postal_code", "city",
+              "legal_representative", "contact_email", "contact_phone")
+
+
+def apply_errors(form: Any, exc: DomainError, default_field: str) -> None:
+    """Put a service's field errors next to the matching fields (others on the default)."""
+    errors = exc.errors if isinstance(exc.errors, dict) else {default_field: exc.message}
+    for name, message in errors.items():
+        field = getattr(form, name, None) or getattr(form, default_field)
+        field.errors = [*list(field.errors), message]
+
+
+def _upload_limit() -> int:
+    return int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
+
+
+@bp.route("/inscription/editeur", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def signup() -> Any:
+    """A publisher creates their account and their organisation together."""
+    if current_user.is_authenticated:
+        return redirect(url_for("publishers.new_organisation"))
+    form = PublisherSignupForm()
+    if form.validate_on_submit():
+        try:
+            user, organisation = publishers.sign_up_publisher(
+                db.session, email=form.email.data, password=form.password.data,
+                display_name=form.display_name.data, locale=session.get("lang", "fr"),
+                **{name: getattr(form, name).data or "" for name in ORG_FIELDS},
+            )
+            accounts.send_verification(db.session, user)
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_errors(form, exc, "email")
+        else:
+            commit()
+            session.clear()
+            login_user(user)
+            session["mfa"] = False
+            flash(_("Votre compte et votre organisation sont créés. Déposez maintenant l'extrait "
+                    "d'immatriculation : le secrétariat vérifiera l'organisation."), "success")
+            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+    status = 422 if form.errors else 200
+    return render_template("publishers/signup.html", form=form), status
+
+
+@bp.get("/editeur/")
+@login_required
+def home() -> Any:
+    """The publisher's organisations, apps and dossiers."""
+    organisations = publishers.organisations_of(db.session, current_user)
+    if len(organisations) == 1:
+        return redirect(url_for("publishers.organisation", organisation_id=organisations[0].id))
+    return render_template("publishers/home.html", organisations=organisations)
+
+
+@bp.route("/editeur/organisation/nouvelle", methods=["GET", "POST"])
+@login_required
+def new_organisation() -> Any:
+    """A signed-in user registers an organisation and becomes its owner."""
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = publishers.register_publisher(
+                db.session, user=current_user,
+                **{name: getattr(form, name).data or "" for name in ORG_FIELDS})
+        except ValidationFailed as exc:
+            db.rollback()
+            apply_errors(form, exc, "legal_name")
+        else:
+            commit()
+            flash(_("Organisation enregistrée. Déposez l'extrait d'immatriculation pour sa vérification."),
+                  "success")
+            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+    return render_template("publishers/organisation_form.html", form=form), 422 if form.errors else 200
+
+
+def _organisation_page(organisation_id: int, *, extract_form: ExtractForm | None = None,
+                       invite_form: InviteForm | None = None, status: int = 200) -> Any:
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    role = publishers.member_role(db.session, organisation.id, current_user.id)
+    library = dossiers.evidence_library(db.session, organisation)
+    # The organisation's own extract, not copies attached to an app's dossier.
+    extracts = [e for e in library if e.kind == "registration_extract" and e.app_id is None]
+    return render_template(
+        "publishers/organisation.html", organisation=organisation, role=role,
+        is_owner=role == MemberRole.OWNER,
+        members=publishers.members(db.session, organisation),
+        invitations=publishers.pending_invitations(db.session, organisation),
+        apps=apps.apps_of(db.session, organisation),
+        dossiers=dossiers.dossiers_of_organisation(db.session, organisation),
+        extracts=extracts, extract_form=extract_form or ExtractForm(),
+        invite_form=invite_form or InviteForm(), role_form=RoleForm(),
+    ), status
+
+
+@bp.get("/editeur/organisations/<int:organisation_id>")
+@login_required
+def organisation(organisation_id: int) -> Any:
+    """Organisation page: status, registration extract, members, apps, dossiers."""
+    return _organisation_page(organisation_id)
+
+
+@bp.post("/editeur/organisations/<int:organisation_id>/extrait")
+@login_required
+def upload_extract(organisation_id: int) -> Any:
+    """Upload the registration extract the secretariat checks."""
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    form = ExtractForm()
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        if not form.file.errors:
+            form.file.errors = [_("Choisissez le fichier de l'extrait d'immatriculation.")]
+        return _organisation_page(organisation.id, extract_form=form, status=422)
+    try:
+        dossiers.add_evidence(
+            db.session, organisation, actor=current_user, filename=upload.filename,
+            data=upload.read(_upload_limit() + 1), kind="registration_extract",
+            title=_("Extrait d'immatriculation (Kbis)"), valid_until=form.valid_until.data,
+            max_bytes=_upload_limit(),
+        )
+    except ValidationFailed as exc:
+        db.rollback()
+        apply_errors(form, exc, "file")
+        return _organisation_page(organisation.id, extract_form=form, status=422)
+    commit()
+    flash(_("Extrait d'immatriculation déposé. Le secrétariat va vérifier l'organisation."), "success")
+    return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+
+
+@bp.post("/editeur/organisations/<int:organisation_id>/invitations")
+@login_required
+def invite(organisation_id: int) -> Any:
+    """An owner invites a member by e-mail."""
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _organisation_page(organisation.id, invite_form=form, status=422)
+    try:
+        publishers.invite_member(db.session, organisation, actor=current_user, email=form.email.data,
+                                 role=MemberRole(form.role.data),
+                                 secret_key=current_app.config["SECRET_KEY"])
+    except ValidationFailed as exc:
+        db.rollback()
+        apply_errors(form, exc, "email")
+        return _organisation_page(organisation.id, invite_form=form, status=422)
+    commit()
+    flash(_("Invitation envoyée à %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+
+
+@bp.post("/editeur/organisations/<int:organisation_id>/invitations/<int:invitation_id>/annuler")
+@login_required
+def revoke(organisation_id: int, invitation_id: int) -> Any:
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != organisation.id:
+        return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+    publishers.revoke_invitation(db.session, invitation, actor=current_user)
+    commit()
+    flash(_("Invitation annulée."), "success")
+    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+
+
+@bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/role")
+@login_required
+def change_role(organisation_id: int, membership_id: int) -> Any:
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    membership = publishers.membership_for(db.session, organisation, membership_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            publishers.change_member_role(db.session, membership, actor=current_user,
+                                          role=MemberRole(form.role.data))
+        except DomainError as exc:
+            db.rollback()
+            flash(exc.message, "danger")
+        else:
+            commit()
+            flash(_("Rôle modifié."), "success")
+    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+
+
+@bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/retirer")
+@login_required
+def remove(organisation_id: int, membership_id: int) -> Any:
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    membership = publishers.membership_for(db.session, organisation, membership_id)
+    leaving = membership.user_id == current_user.id
+    try:
+        publishers.remove_member(db.session, membership, actor=current_user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+    commit()
+    flash(_("Vous avez quitté l'organisation.") if leaving else _("Membre retiré."), "success")
+    if leaving:
+        return redirect(url_for("publishers.home"))
+    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+
+
+@bp.route("/editeur/invitation/<token>", methods=["GET", "POST"])
+def accept(token: str) -> Any:
+    """Follow an invitation: join with the signed-in account, or create the account."""
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        invitation = publishers.read_invitation(db.session, token, secret_key=secret)
+    except DomainError as exc:
+        return render_template("publishers/invitation_invalid.html", message=exc.message), 400
+    form = JoinForm()
+    existing = accounts.find_user(db.session, invitation.email)
+    if request.method == "POST":
+        if current_user.is_authenticated:
+            try:
+                publishers.accept_invitation(db.session, token, user=current_user, secret_key=secret)
+            except DomainError as exc:
+                db.rollback()
+                return render_template("publishers/invitation_invalid.html", message=exc.message), 400
+            commit()
+            flash(_("Vous avez rejoint %(name)s.", name=invitation.organisation.legal_name), "success")
+            return redirect(url_for("publishers.organisation", organisation_id=invitation.organisation_id))
+        if existing is None and form.validate_on_submit():
+            try:
+                user = accounts.create_user(db.session, invitation.email, form.password.data,
+                                            display_name=form.display_name.data, verified=True)
+                publishers.accept_invitation(db.session, token, user=user, secret_key=secret)
+            except ValidationFailed as exc:
+                db.rollback()
+                apply_errors(form, exc, "password")
+            else:
+                commit()
+                session.clear()
+                login_user(user)
+                session["mfa"] = False
+                flash(_("Bienvenue : vous avez rejoint %(name)s.",
+                        name=invitation.organisation.legal_name), "success")
+                return redirect(url_for("publishers.organisation",
+                                        organisation_id=invitation.organisation_id))
+    return render_template("publishers/invitation.html", invitation=invitation, form=form,
+                           has_account=existing is not None, token=token), 422 if form.errors else 200
+
+
+@bp.app_context_processor
+def _publisher_helpers() -> dict[str, Any]:
+    """Labels the publisher-space templates show (templates only present)."""
+    from catalogue.apps import vocabulary
+    from catalogue.apps.text import render_markdown
+    from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
+    from catalogue.publishers.models import OrganisationStatus
+    from workflows.dossier import STATE_LABELS
+
+    org_labels = {OrganisationStatus.PENDING: _("en attente de vérification"),
+                  OrganisationStatus.VERIFIED: _("vérifiée"),
+                  OrganisationStatus.REJECTED: _("vérification refusée")}
+    role_labels = {MemberRole.OWNER: _("propriétaire"), MemberRole.EDITOR: _("éditeur")}
+    kind_labels = {"initial": _("Référencement initial"), "renewal": _("Renouvellement"),
+                   "modification": _("Modification")}
+    answer_labels = {"compliant": _("Conforme"), "not_compliant": _("Non conforme"),
+                     "not_applicable": _("Non applicable")}
+
+    def lang() -> str:
+        return "en" if session.get("lang") == "en" or (
+            current_user.is_authenticated and current_user.locale == "en") else "fr"
+
+    def vocab(table: str, code: str) -> str:
+        return vocabulary.label(getattr(vocabulary, table), code, lang())
+
+    def evidence_kind(code: str) -> str:
+        try:
+            return evidence_label(code, lang())
+        except KeyError:
+            return code
+
+    return {
+        "org_status_label": lambda s: org_labels.get(s, str(s)),
+        "member_role_label": lambda r: role_labels.get(r, str(r)),
+        "dossier_state_label": lambda s: STATE_LABELS.get(s, str(s)),
+        "dossier_kind_label": lambda k: kind_labels.get(getattr(k, "value", k), str(k)),
+        "answer_label": lambda a: answer_labels.get(getattr(a, "value", a), "—") if a else _("Sans réponse"),
+        "vocab": vocab,
+        "evidence_kind": evidence_kind,
+        "predicate_text": lambda c: predicate_label(c, lang()),
+        "render_markdown": render_markdown,
+        "evidence_kinds_all": lambda: [(code, evidence_kind(code)) for code in EVIDENCE_KINDS],
+    }

@@ -1,0 +1,262 @@
+"""Real-browser tests: a live server in a subprocess, Debian's Chromium driven by Playwright,
+axe-core for accessibility.
+
+How to use (see ``test_accounts_journey.py``)::
+
+    pytestmark = pytest.mark.browser
+
+    def test_something(page, live_url, sign_in, assert_accessible):
+        sign_in(page, "admin@demo.ens.fr", DEMO_PASSWORD)     # handles the TOTP step
+        page.goto(live_url + "/admin/")
+        assert_accessible(page)                               # axe at 1280 and 390 px
+
+Fixtures
+- ``live_server`` (session): migrates a temporary SQLite file, runs ``flask demo seed --apps 12``,
+  serves the app with gunicorn on a free 127.0.0.1 port (``CATALOGUE_ENV=development``, its own
+  storage folder and secret key), waits for ``/healthz`` and stops it at the end. Its log is
+  printed when it fails to start. ``live_url`` is its base URL; ``live_db`` the SQLite path.
+- ``live_cli(*args)`` (session): runs ``flask …`` on the live server's database.
+- ``browser`` (session): headless Chromium from ``/usr/bin/chromium``.
+- ``page``: a fresh context (cookies, storage) per test, 1280×900, French.
+- ``assert_accessible(page, widths=(1280, 390))``: runs axe-core at each width, fails with a
+  readable list of violations.
+- ``totp_code_for(email)``: a current TOTP code for an account of the live server (reads the
+  secret from its database; waits for the next 30 s step when the current one was used).
+- ``sign_in(page, email, password)``: the sign-in form, then the second factor when asked
+  (enrolment included: the code is computed from the stored secret, recovery codes confirmed).
+
+Run alone with ``pytest -m browser``. Skipped (with the reason) when ``/usr/bin/chromium`` is
+missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+WIDTHS = (1280, 390)
+DEMO_PASSWORD = "Demo-ENS-2026!"
+START_TIMEOUT = 60
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(args: list[str], env: dict[str, str], log: Path, timeout: int = 600) -> None:
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(args)}\n")
+        out.flush()
+        result = subprocess.run(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A seeded application served by gunicorn in a subprocess, for the whole session."""
+    folder = tmp_path_factory.mktemp("live")
+    database = folder / "live.sqlite"
+    log = folder / "server.log"
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL", "DATABASE_URL", "STORAGE_URL")}
+    env.update(
+        CATALOGUE_ENV="development",
+        DATABASE_URL=f"sqlite:///{database}",
+        STORAGE_URL=f"file://{folder / 'storage'}",
+        SECRET_KEY="browser-tests-" + os.urandom(8).hex(),
+        BASE_URL=f"http://127.0.0.1:{port}",
+        FLASK_APP="wsgi.py",
+        PYTHONUNBUFFERED="1",
+    )
+    flask = [sys.executable, "-m", "flask"]
+    _run([*flask, "db", "upgrade", "heads"], env, log)
+    _run([*flask, "demo", "seed", "--apps", "12"], env, log)
+    bin_dir = Path(sys.executable).parent
+    gunicorn = str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else None
+    if gunicorn:
+        # One process so the in-memory rate limits are shared by every request.
+        command = [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}",
+                   "--access-logfile", "-", "--timeout", "60", "wsgi:app"]
+    else:
+        command = [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"]
+    out = log.open("a")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(url + "/healthz", process, log)
+        yield {"url": url, "database": database, "log": log, "env": env}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        out.close()
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the live server exited ({process.returncode}):\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"the live server did not answer {url} in {START_TIMEOUT} s:\n{_tail(log)}")
+
+
+@pytest.fixture(scope="session")
+def live_url(live_server: dict[str, Any]) -> str:
+    return live_server["url"]
+
+
+@pytest.fixture(scope="session")
+def live_db(live_server: dict[str, Any]) -> Path:
+    return live_server["database"]
+
+
+@pytest.fixture(scope="session")
+def live_cli(live_server: dict[str, Any]) -> Callable[..., str]:
+    """Run ``flask …`` against the live server's database; returns its output."""
+
+    def run(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=live_server["env"],
+                                capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed: {result.stdout}{result.stderr}")
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def format_violations(violations: list[dict[str, Any]], url: str, width: int) -> str:
+    """axe violations as readable text: rule, impact, help, then each offending element."""
+    lines = [f"{len(violations)} accessibility violation(s) on {url} at {width} px:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation.get('impact')}): {violation['help']}")
+        lines.append(f"  {violation.get('helpUrl', '')}")
+        for node in violation["nodes"][:10]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}")
+            lines.append(f"       {node.get('html', '')[:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            if summary:
+                lines.append(f"       {summary[:300]}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[..., None]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page: Any, widths: tuple[int, ...] = WIDTHS) -> None:
+        original = page.viewport_size
+        try:
+            for width in widths:
+                page.set_viewport_size({"width": width, "height": 900})
+                results = axe.run(page)
+                violations = results.response["violations"]
+                if violations:
+                    pytest.fail(format_violations(violations, page.url, width), pytrace=False)
+        finally:
+            if original:
+                page.set_viewport_size(original)
+
+    return check
+
+
+@pytest.fixture
+def totp_code_for(live_db: Path) -> Callable[[str], str]:
+    def code(email: str) -> str:
+        with sqlite3.connect(f"file:{live_db}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT totp_secret, totp_last_counter FROM users WHERE email = ?",
+                               (email.lower(),)).fetchone()
+        if row is None or not row[0]:
+            raise LookupError(f"{email} has no TOTP secret on the live server")
+        secret, last = row
+        # A code is usable once: when this step's code was used, wait for the next step.
+        while last is not None and int(time.time()) // 30 <= last:
+            time.sleep(0.5)
+        return pyotp.TOTP(secret).now()
+
+    return code
+
+
+@pytest.fixture
+def sign_in(live_url: str, totp_code_for: Callable[[str], str]) -> Callable[..., None]:
+    def do(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto(live_url + "/connexion")
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Mot de passe", exact=True).fill(password)
+        page.get_by_role("button", name="Se connecter").last.click()
+        page.wait_for_load_state()
+        if "/connexion/totp" in page.url:
+            enrolling = page.locator("img.totp-qr").count() > 0
+            page.locator("input[name=code]").fill(totp_code_for(email))
+            page.locator("main button[type=submit]").click()
+            page.wait_for_load_state()
+            if enrolling:
+                page.get_by_role("link", name="J'ai conservé mes codes, continuer").click()
+                page.wait_for_load_state()
+        if "/connexion" in page.url and "/connexion/" not in page.url:
+            raise AssertionError(f"sign-in of {email} failed: {page.locator('main').inner_text()}")
+
+    return do
