@@ -53,8 +53,10 @@ _NOT_CACHED_HEADERS = {"x-request-id", "set-cookie", "date", "server", "content-
 class PublicCache:
     """WSGI middleware: version-keyed answers of anonymous catalogue requests."""
 
-    def __init__(self, flask_app: Any, *, token_ttl: float = 1.0, max_bytes: int = 32 * 2**20):
+    def __init__(self, flask_app: Any, *, token_ttl: float = 1.0, max_bytes: int = 32 * 2**20,
+                 version_reader: Callable[[], int] | None = None):
         self.flask_app = flask_app
+        self.version_reader = version_reader or self._read_version
         self.wsgi = flask_app.wsgi_app
         self.engine = flask_app.extensions["engine"]
         self.cookie_names = (flask_app.config["SESSION_COOKIE_NAME"],
@@ -72,10 +74,13 @@ class PublicCache:
         now = time.monotonic()
         if now - read_at < self.token_ttl:
             return value
-        with self.engine.connect() as conn:
-            value = conn.execute(text("SELECT version FROM catalogue_version WHERE id = 1")).scalar() or 0
+        value = self.version_reader()
         self._token = (now, value)
         return value
+
+    def _read_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT version FROM catalogue_version WHERE id = 1")).scalar() or 0
 
     # --- a bounded LRU of answers ---------------------------------------------------
     def _get(self, key: tuple[str, int]) -> tuple[str, list[tuple[str, str]], bytes] | None:

@@ -24,9 +24,7 @@ EXTERNAL_TABLE_PREFIXES = ("search_fts",)
 
 
 def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
-    if type_ == "table" and name and name.startswith(EXTERNAL_TABLE_PREFIXES):
-        return False
-    return True
+    return not (type_ == "table" and name and name.startswith(EXTERNAL_TABLE_PREFIXES))
 
 
 def _engine():

@@ -59,6 +59,7 @@ def conditional(token: str | int, build: Callable[[], Any]) -> Response:
             return response
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    # The answer depends on the language, which may come from the query string.
-    response.vary.add("Accept-Encoding")
+    # The language may come from the session cookie of a visitor who chose English: a
+    # shared cache must not hand that page to others (anonymous visitors send no cookie).
+    response.vary.add("Cookie")
     return response

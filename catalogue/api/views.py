@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from catalogue.api.spec import bp, document
 
 # Resource modules register their routes on import.
-from catalogue.api import resources  # noqa: E402,F401  isort: skip
+from catalogue.api import resources  # noqa: F401  isort: skip
 
 
 @bp.after_request

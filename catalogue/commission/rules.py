@@ -211,6 +211,16 @@ def eligible_voter_reason(session: Session, item: AgendaItem, user: User) -> str
     return None
 
 
+def interest_organisations(session: Session, user_id: int) -> set[int]:
+    """Organisations in which the user has a current declared interest (one query)."""
+    from catalogue.commission.models import InterestDeclaration
+
+    on = today()
+    return set(session.scalars(select(InterestDeclaration.organisation_id).where(
+        InterestDeclaration.user_id == user_id, InterestDeclaration.started_on <= on,
+        (InterestDeclaration.ended_on.is_(None)) | (InterestDeclaration.ended_on >= on))))
+
+
 def review_due(start: date, days_stopped: int = 0) -> date:
     return start + timedelta(days=int(setting("REVIEW_DAYS")) + days_stopped)
 

@@ -97,9 +97,9 @@ def home() -> str:
         .order_by(CommissionSession.scheduled_at).limit(5)).all()
     decisions_waiting = []
     if current_user.has_role(Role.DECISION_MAKER):
+        conflicted = rules.interest_organisations(db.session, current_user.id)
         decisions_waiting = [r for r in commission.queue(db.session, states=[S.OPINION_ISSUED])
-                             if not has_declared_interest(db.session, current_user.id,
-                                                          r.dossier.organisation_id)]
+                             if r.dossier.organisation_id not in conflicted]
     return render_template("commission/home.html", stats=stats, assignments=assignments,
                            sessions=sessions, decisions_waiting=decisions_waiting,
                            states=[s.value for s in S])
@@ -115,8 +115,10 @@ def queue() -> str:
         states = [s.value for s in S if s != S.DRAFT and s not in FINAL_DOSSIER_STATES]
     overdue = request.args.get("retard") == "1"
     search = request.args.get("q", "")[:100]
+    # A member with a declared interest does not even see that the publisher's dossiers exist.
+    conflicted = rules.interest_organisations(db.session, current_user.id)
     rows = [r for r in commission.queue(db.session, states=states, overdue_only=overdue, search=search)
-            if not has_declared_interest(db.session, current_user.id, r.dossier.organisation_id)]
+            if r.dossier.organisation_id not in conflicted]
     return render_template("commission/queue.html", rows=rows, selected=set(states), overdue=overdue,
                            search=search, states=[s.value for s in S if s != S.DRAFT])
 

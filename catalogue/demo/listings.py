@@ -281,6 +281,12 @@ def _user_with(session: Session, role: Role, email: str) -> User:
     return user
 
 
+def _t(model: Any) -> Any:
+    """The model's table: Core inserts send one multi-row statement per batch, where ORM
+    bulk inserts of versioned models fall back to a statement per row on PostgreSQL."""
+    return model.__table__
+
+
 def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
@@ -316,8 +322,9 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
     ).all())
     missing = [r for r in org_rows.values() if r["siren"] not in existing_orgs]
     if missing:
-        for row in session.execute(insert(Organisation).returning(Organisation.siren, Organisation.id),
-                                   missing):
+        organisations = _t(Organisation)
+        stmt = insert(organisations).returning(organisations.c.siren, organisations.c.id)
+        for row in session.execute(stmt, missing):
             existing_orgs[row.siren] = row.id
     org_id = {k: existing_orgs[r["siren"]] for k, r in org_rows.items()}
 
@@ -335,8 +342,8 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
             "created_at": _at(s.decided_on - timedelta(days=s.review_days + 20), 9),
             "updated_at": moment,
         } for s in chunk]
-        app_ids = dict(session.execute(insert(App).returning(App.slug, App.id,
-                                                             sort_by_parameter_order=True),
+        app_ids = dict(session.execute(insert(_t(App)).returning(_t(App).c.slug, _t(App).c.id,
+                                                                sort_by_parameter_order=True),
                                        app_rows).all())
         refs: dict[int, list[int]] = {}
         for s in chunk:
@@ -361,22 +368,23 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
                 "days_stopped": 0, "closed_at": decided + timedelta(days=3),
             })
         dossier_ids = dict(session.execute(
-            insert(Dossier).returning(Dossier.reference, Dossier.id, sort_by_parameter_order=True),
+            insert(_t(Dossier)).returning(_t(Dossier).c.reference, _t(Dossier).c.id,
+                                          sort_by_parameter_order=True),
             dossier_rows).all())
         by_spec = {s.index: dossier_ids[ref_of[s.index]] for s in chunk}
-        session.execute(insert(Opinion), [{
+        session.execute(insert(_t(Opinion)), [{
             "dossier_id": by_spec[s.index], "value": s.opinion,
             "reservations": "" if s.opinion == OpinionValue.FAVOURABLE else
             "Compléter la déclaration d'accessibilité dans les six mois.",
             "tally": {"favourable": 4, "unfavourable": 0, "abstention": 1},
             "issued_by_id": chair.id, "issued_at": _at(s.decided_on - timedelta(days=12), 16),
         } for s in chunk])
-        session.execute(insert(Decision), [{
+        session.execute(insert(_t(Decision)), [{
             "dossier_id": by_spec[s.index], "outcome": DecisionOutcome.REFERENCED,
             "motivation": "Au vu de l'avis favorable de la commission et des pièces du dossier.",
             "reasons": [], "decided_by_id": decision_maker.id, "decided_at": _at(s.decided_on, 14),
         } for s in chunk])
-        session.execute(insert(Agreement), [{
+        session.execute(insert(_t(Agreement)), [{
             "dossier_id": by_spec[s.index], "duration_days": validity,
             "data_categories": s.profile["data_categories"],
             "withdrawal_terms": "Retrait sur préavis de trois mois ou sans délai en cas "
@@ -393,9 +401,10 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
             "sort_key": unaccent(s.name)[:120], "version_id": 1, "updated_at": moment,
         } for s in chunk]
         listing_ids = dict(session.execute(
-            insert(Listing).returning(Listing.app_id, Listing.id, sort_by_parameter_order=True),
+            insert(_t(Listing)).returning(_t(Listing).c.app_id, _t(Listing).c.id,
+                                          sort_by_parameter_order=True),
             listing_rows).all())
-        session.execute(insert(ListingEvent), [{
+        session.execute(insert(_t(ListingEvent)), [{
             "listing_id": listing_ids[app_ids[s.slug]], "kind": ListingEventKind.PUBLISHED,
             "occurred_at": _at(s.decided_on + timedelta(days=3), 10), "public_note": "",
             "dossier_id": by_spec[s.index],
@@ -411,7 +420,7 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
             documents.append(search.Document(lid, s.name, " ".join((
                 s.profile["summary"], s.profile["description"], publisher,
                 label("category", s.category, "fr")))))
-        session.execute(insert(ListingFacet), facet_rows)
+        session.execute(insert(_t(ListingFacet)), facet_rows)
         search.index_documents(session, documents)
         created += len(chunk)
     cache.catalogue_changed(session)

@@ -13,7 +13,7 @@ from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.dossiers import services as dossiers
-from catalogue.errors import DomainError, ValidationFailed
+from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
 from catalogue.publishers import services as publishers
 from catalogue.publishers.forms import (
@@ -130,6 +130,29 @@ def _organisation_page(organisation_id: int, *, extract_form: ExtractForm | None
 def organisation(organisation_id: int) -> Any:
     """Organisation page: status, registration extract, members, apps, dossiers."""
     return _organisation_page(organisation_id)
+
+
+@bp.route("/editeur/organisations/<int:organisation_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit_organisation(organisation_id: int) -> Any:
+    """An owner updates the organisation's details (the SIREN never changes)."""
+    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    form = OrganisationForm(obj=organisation)
+    del form.siren
+    if form.validate_on_submit():
+        try:
+            publishers.update_organisation(
+                db.session, organisation, actor=current_user,
+                **{name: getattr(form, name).data or "" for name in ORG_FIELDS if name != "siren"})
+        except (ValidationFailed, PermissionDenied) as exc:
+            db.rollback()
+            apply_errors(form, exc, "legal_name")
+        else:
+            commit()
+            flash(_("Informations de l'organisation mises à jour."), "success")
+            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+    return render_template("publishers/organisation_edit.html", form=form,
+                           organisation=organisation), 422 if form.errors else 200
 
 
 @bp.post("/editeur/organisations/<int:organisation_id>/extrait")

@@ -115,7 +115,7 @@ class S3Storage:
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception:
+        except Exception:  # noqa: BLE001 - any refusal of HEAD (404, 403) means "not available"
             return False
         return True
 

@@ -144,13 +144,13 @@ def test_sent_emails_hide_their_single_use_links(client, session, account, login
 
     admin = account(roles=[Role.ADMIN])
     user = account(email="lien@example.org")
+    login(admin)
     accounts_services.request_password_reset(session, user.email)
     db.commit()
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.message == "password_reset"))
-    token = row.text_body.split("/mot-de-passe/nouveau/")[1].split()[0]
-    login(admin)
-    assert token in text(client.get(f"/admin/courriels/{row.id}"))  # outbox mode: the delivery
-    row.sent_at = now()
+    row_id, token = row.id, row.text_body.split("/mot-de-passe/nouveau/")[1].split()[0]
+    assert token in text(client.get(f"/admin/courriels/{row_id}"))  # outbox mode: the delivery
+    fresh(row).sent_at = now()
     session.commit()
-    shown = text(client.get(f"/admin/courriels/{row.id}"))
+    shown = text(client.get(f"/admin/courriels/{row_id}"))
     assert token not in shown and "lien personnel masqué" in shown

@@ -11,13 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
-from catalogue import db
-from catalogue.accounts.models import Role
-from catalogue.demo import listings as demo_listings
-from catalogue.demo.cli import SeedOptions
-
 FEW, MANY = 3, 45
 # Every generated description speaks of "vos données": the query matches every listing.
 QUERY = "données"
@@ -32,21 +25,6 @@ PAGES = {
     "api_detail": "/api/v1/apps/{slug}",
     "csv": "/opendata/catalogue.csv",
 }
-
-
-@pytest.fixture
-def seed_catalogue(app: Any, ens_waves: Any, make_user: Any) -> Any:
-    make_user(roles=[Role.DECISION_MAKER])
-    make_user(roles=[Role.CHAIR])
-    db.commit()
-
-    def top_up(apps: int) -> None:
-        demo_listings.seed(db.session, SeedOptions(apps=apps, seed=2026))
-        # Committed into the test's outer transaction (rolled back at the end), so the
-        # rollback that closes each request does not take the listings with it.
-        db.commit()
-
-    return top_up
 
 
 def _measure(client: Any, count_queries: Any, slug: str) -> tuple[dict[str, int], dict[str, Any]]:

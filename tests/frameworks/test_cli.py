@@ -180,5 +180,5 @@ def test_a_title_longer_than_its_column_is_reported(run, session, tmp_path):
     path = broken(tmp_path, 'title: "Finalité de santé"', f'title: "{"Très long titre " * 30}"')
     result = run("import", str(path))
     assert result.exit_code == 1
-    assert "exigence ELI-01 : « title » dépasse 300 caractères (480)" in result.output
+    assert "exigence ELI-01 : « title » dépasse 300 caractères (479)" in result.output
     assert frameworks_count(session) == 0

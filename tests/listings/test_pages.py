@@ -202,3 +202,16 @@ def test_reporting_a_problem(client: Any, login: Any, make_patient: Any, catalog
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/compte/signalements")
     mine = client.get("/compte/signalements").get_data(as_text=True)
     assert "Glycémie Facile" in mine and "Reçu" in mine and "Sécurité" in mine
+
+
+def test_catalogue_page_and_api_query_count_does_not_grow_with_results(
+        client: Any, bulk_listings: Any, count_queries: Any) -> None:
+    bulk_listings([{"name": f"Appli {i:02d}", "platforms": ["web", "ios"]} for i in range(3)])
+    with count_queries() as few:
+        client.get("/catalogue?platform=web")
+        client.get("/api/v1/apps?platform=web")
+    bulk_listings([{"name": f"Autre {i:02d}", "platforms": ["web"]} for i in range(15)])
+    with count_queries() as many:
+        assert "18 applications" in client.get("/catalogue?platform=web").get_data(as_text=True)
+        assert client.get("/api/v1/apps?platform=web").json["total"] == 18
+    assert many.count == few.count

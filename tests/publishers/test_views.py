@@ -9,7 +9,7 @@ from sqlalchemy import select
 from catalogue import db
 from catalogue.notifications.models import OutboxMessage
 from catalogue.publishers import services as publishers
-from catalogue.publishers.models import MemberRole, Organisation, OrganisationStatus
+from catalogue.publishers.models import MemberRole, Membership, Organisation, OrganisationStatus
 from tests.accounts.helpers import csrf_token
 from tests.factories_publishers import owner_of
 
@@ -75,3 +75,26 @@ def test_members_page_refuses_removing_the_last_owner(client, login, session, ma
     client.post(f"{page}/membres/{membership.id}/retirer", data={"csrf_token": csrf_token(client, page)})
     assert "au moins un propriétaire" in client.get(page).get_data(as_text=True)
     assert publishers.member_role(session, organisation.id, owner.id) == MemberRole.OWNER
+
+
+def test_owner_edits_details_but_an_editor_cannot(client, login, session, make_organisation, make_user):
+    organisation = make_organisation()
+    owner = owner_of(session, organisation)
+    editor = make_user()
+    session.add(Membership(organisation_id=organisation.id, user_id=editor.id, role=MemberRole.EDITOR))
+    organisation_id = organisation.id
+    db.commit()
+    login(owner)
+    url = f"/editeur/organisations/{organisation_id}/modifier"
+    form = {"csrf_token": csrf_token(client, url), "legal_name": "Santé Plus SAS", "siret": "",
+            "address": "2 rue B", "postal_code": "7500", "city": "Paris",
+            "legal_representative": "Jeanne Martin", "contact_email": "", "contact_phone": ""}
+    response = client.post(url, data=form)
+    assert response.status_code == 422 and "5 chiffres" in response.get_data(as_text=True)
+    response = client.post(url, data={**form, "postal_code": "75002"})
+    assert response.status_code == 302
+    assert session.get(Organisation, organisation_id).postal_code == "75002"
+    login(editor)
+    response = client.post(url, data={**form, "csrf_token": csrf_token(client, url), "city": "Lyon"})
+    assert response.status_code == 422 and "propriétaire" in response.get_data(as_text=True)
+    assert session.get(Organisation, organisation_id).city == "Paris"

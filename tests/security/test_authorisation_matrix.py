@@ -29,13 +29,15 @@ from tests.security.urls import url_for_endpoint
 from tests.security.world import ROLES, build_world
 
 ANON = "anonymous"
+# In POST_ONLY, "redirect" means: refused with a message on the next page, nothing written.
+REFUSED = ("login", "403", "404")
 COMMISSION = ("secretariat", "rapporteur", "rapporteur_other", "member", "member_conflicted",
               "chair", "decision_maker")
 
 
 def expect(default: str, **overrides: str) -> dict[str, str]:
     """One expected answer per role: ``default`` unless overridden."""
-    table = {role: default for role in ROLES}
+    table = dict.fromkeys(ROLES, default)
     unknown = set(overrides) - set(ROLES)
     assert not unknown, unknown
     table.update(overrides)
@@ -53,7 +55,7 @@ def signed_in(code: str = "ok", **overrides: str) -> dict[str, str]:
 
 def only(*roles: str, refused: str = "403", **overrides: str) -> dict[str, str]:
     """Reserved to ``roles`` (200); other signed-in users get ``refused``."""
-    return signed_in(refused, **{**{role: "ok" for role in roles}, **overrides})
+    return signed_in(refused, **{**dict.fromkeys(roles, "ok"), **overrides})
 
 
 def guests_only() -> dict[str, str]:
@@ -81,7 +83,8 @@ GET: dict[str, dict[str, str]] = {
     "core.healthz": public(), "api.list_apps": public(), "api.get_app": public(),
     "api.list_categories": public(), "api.list_frameworks": public(), "api.get_framework": public(),
     "api.openapi": public(), "frameworks.index": public(), "frameworks.show": public(),
-    "frameworks.diff": public(), "frameworks.compare": public(),
+    "frameworks.diff": public(),
+    "frameworks.compare": expect("redirect"),  # to the diff page of the two versions chosen
     "frameworks.latest": expect("redirect"),
     "apps.logo_image": public(),
     # A screenshot of an app that is not listed is the publisher's until published.
@@ -105,7 +108,7 @@ GET: dict[str, dict[str, str]] = {
     # Publisher space: organisation A's objects.
     "publishers.home": signed_in(owner="redirect", other_owner="redirect"),
     "publishers.new_organisation": signed_in(),
-    "publishers.organisation": publisher_a(),
+    "publishers.organisation": publisher_a(), "publishers.edit_organisation": publisher_a(),
     "apps.new": publisher_a(), "apps.show": publisher_a(), "apps.edit": publisher_a(),
     "dossiers.show": publisher_a(), "dossiers.receipt": publisher_a(),
     "dossiers.assessment": publisher_a(), "dossiers.category": publisher_a(),
@@ -154,10 +157,13 @@ POST_ONLY: dict[str, dict[str, str]] = {
     "commission.open_session": only("chair"), "commission.attendance": only("chair"),
     "commission.opinion": only("chair"), "commission.postpone": only("chair"),
     "commission.close": only("chair"),
-    # The dossier on that agenda item is organisation A's: the conflicted member may not vote.
-    "commission.vote": only("member", "chair", member_conflicted="403"),
+    # The dossier on that agenda item is organisation A's: the conflicted member may not vote
+    # (sent back to the session page with the reason, nothing written).
+    "commission.vote": only("member", "chair", member_conflicted="redirect"),
     "consents.revoke": only("patient", refused="404"),
-    "accounts.notification_read": only("patient", refused="404"),
+    # Marking another user's notification read is a no-op (the update filters on the
+    # user): same answer as for an unknown id, nothing changed.
+    "accounts.notification_read": only("patient", refused="redirect"),
     "accounts.notifications_read_all": signed_in(), "accounts.set_locale": expect("ok"),
     "accounts.recovery_codes": signed_in(), "accounts.change_password": signed_in(),
     "accounts.resend_verification": signed_in(),
@@ -213,8 +219,15 @@ def fingerprint() -> tuple[Any, ...]:
     dossiers = db.session.execute(select(Dossier.id, Dossier.state, Dossier.version_id)
                                   .order_by(Dossier.id)).all()
     listings = db.session.execute(select(Listing.id, Listing.state).order_by(Listing.id)).all()
+    others = db.session.execute(text(
+        "SELECT (SELECT count(*) FROM notifications WHERE read_at IS NOT NULL),"
+        " (SELECT count(*) FROM consents WHERE revoked_at IS NOT NULL),"
+        " (SELECT count(*) FROM reports WHERE status <> 'new'),"
+        " (SELECT count(*) FROM memberships WHERE role = 'owner'),"
+        " (SELECT count(*) FROM commission_sessions WHERE state <> 'planned'),"
+        " (SELECT coalesce(sum(session_version), 0) FROM users)")).one()
     db.session.rollback()
-    return dict(zip(tables, counts, strict=True)), tuple(dossiers), tuple(listings)
+    return (dict(zip(tables, counts, strict=True)), tuple(dossiers), tuple(listings), tuple(others))
 
 
 @pytest.fixture
@@ -223,7 +236,8 @@ def world(request, app):
 
 
 def test_get_matrix(app, world):
-    """Every GET route × every role answers as the table says."""
+    """Every GET route × every role answers as the table says; every page a signed-in
+    user gets is ``Cache-Control: no-store``."""
     mismatches = []
     for role in ROLES:
         client = world.client(app, role)
@@ -233,14 +247,13 @@ def test_get_matrix(app, world):
             if (rule.endpoint, role, "GET") in KNOWN_DEFECTS:
                 continue
             path = url_for_endpoint(rule, world.ids)
-            if rule.endpoint == "accounts.logout":
-                continue_client = world.client(app, role)  # never sign the sweeping client out
-                got = classify(continue_client.get(path))
-            else:
-                got = classify(client.get(path))
+            response = client.get(path)
+            got = classify(response)
             wanted = GET[rule.endpoint][role]
             if got != wanted:
                 mismatches.append(f"{role:18} GET {path} → {got}, expected {wanted}")
+            if role != ANON and got == "ok" and response.headers.get("Cache-Control") != "no-store":
+                mismatches.append(f"{role:18} GET {path} is not Cache-Control: no-store")
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -250,9 +263,10 @@ def refused_posts(app: Any) -> list[tuple[Any, str, str]]:
     for rule in rules_of(app):
         if "POST" not in rule.methods or rule.endpoint in POST_OPEN:
             continue
+        refused = (*REFUSED, "redirect") if rule.endpoint in POST_ONLY else REFUSED
         table = POST_ONLY.get(rule.endpoint) or GET[rule.endpoint]
         for role in ROLES:
-            if table[role] in ("login", "403", "404"):
+            if table[role] in refused:
                 cases.append((rule, role, table[role]))
     return cases
 

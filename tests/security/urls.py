@@ -63,6 +63,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "dossiers.withdraw": {"dossier_id": "draft"},
     "publishers.accept": {"token": ("jeton-invalide",)},
     "publishers.organisation": {"organisation_id": "org_a"},
+    "publishers.edit_organisation": {"organisation_id": "org_a"},
     "apps.new": {"organisation_id": "org_a"},
     "publishers.upload_extract": {"organisation_id": "org_a"},
     "publishers.invite": {"organisation_id": "org_a"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -81,3 +81,23 @@ def test_pushed_deadline_gets_its_own_reminder(session, team, review_dossier, ad
 def test_tick_reports_what_it_skipped_or_ran(session):
     result = tick(session, today())
     assert result.lapsed == 0 and "caducs : 0" in result.summary()
+
+
+def test_listing_owner_reminded_before_expiry_then_listing_expires(session, team, review_dossier, advance,
+                                                                    clock):
+    from catalogue.dossiers import services as dossiers
+    from catalogue.listings.models import Listing, ListingState
+
+    dossier = advance(review_dossier(), "agreement_pending")
+    owner = commission.rules.publisher_members(session, dossier)[0]
+    dossiers.sign_agreement(session, dossier, actor=owner)
+    listing = session.scalar(select(Listing).where(Listing.app_id == dossier.app_id))
+    clock.move_to(datetime.combine(listing.valid_until - timedelta(days=7), time(9), tzinfo=UTC))
+    result = tick(session, today())
+    assert result.reminders == 1 and result.expired == 0
+    note = session.scalar(select(Notification).where(Notification.message == "commission_reminder"))
+    assert note.user_id == owner.id and "renouvellement" in note.body
+    assert tick(session, today()).reminders == 0
+    clock.move_to(datetime.combine(listing.valid_until + timedelta(days=1), time(9), tzinfo=UTC))
+    assert tick(session, today()).expired == 1
+    assert listing.state == ListingState.EXPIRED
