@@ -16,8 +16,8 @@ from bench.paths import (
     SEED_TARGET_SIZE,
 )
 
-COLUMNS = ("Chemin", "Statut", "Octets", "req/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/req",
-           "Plancher req/s", "Plancher p99", "Plancher CPU", "Ratio", "Ratio CPU", "Cible")
+COLUMNS = ("Path", "Status", "Bytes", "req/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/req",
+           "Floor req/s", "Floor p99", "Floor CPU", "Ratio", "CPU ratio", "Target")
 
 
 def machine_line(results: dict[str, Any]) -> str:

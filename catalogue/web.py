@@ -197,4 +197,14 @@ def install_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
-        return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr")}
+        return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr"),
+                "lang_url": _lang_url}
+
+
+def _lang_url(lang: str) -> str:
+    """The current page in another language, keeping its query (filters, search)."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", lang))
+    return f"{request.path}?{urlencode(args)}"

@@ -42,3 +42,8 @@ def test_audit_chain_detects_altered_row(session, make_user):
     broken = audit.verify_chain(session)
     assert broken is not None and broken.event_id == event.id
     db.rollback()
+
+
+def test_language_links_keep_the_current_query(client):
+    page = client.get("/referentiels?x=1&lang=fr").get_data(as_text=True)
+    assert 'href="/referentiels?x=1&amp;lang=en"' in page

@@ -29,7 +29,8 @@ PREPARE = textwrap.dedent("""
     from catalogue.dossiers import services as dossiers
     from catalogue.dossiers.samples import sample_pdf
     from catalogue.publishers import services as publishers
-    from tests.factories_publishers import DEFAULT_PROFILE, ensure_framework_in_force, fill_answers, valid_siren
+    from tests.factories_publishers import (DEFAULT_PROFILE, ensure_framework_in_force, fill_answers,
+                                            valid_siren)
 
     app = create_app(CONFIG)
     with app.app_context():
@@ -94,10 +95,9 @@ def run_script(source: str, config: dict, *args: str, **names: int) -> subproces
 def snapshot(path: Path, dossier_id: int) -> tuple:
     with sqlite3.connect(path) as conn:
         state, reference, submitted_at = conn.execute(
-            "SELECT state, reference, submitted_at FROM dossiers WHERE id = ?", (dossier_id,)).one() \
-            if hasattr(conn, "one") else conn.execute(
             "SELECT state, reference, submitted_at FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
-        events = conn.execute("SELECT count(*) FROM audit_events WHERE action = 'dossier.submit'").fetchone()[0]
+        events = conn.execute(
+            "SELECT count(*) FROM audit_events WHERE action = 'dossier.submit'").fetchone()[0]
         counter = conn.execute("SELECT coalesce(max(last_number), 0) FROM reference_counters").fetchone()[0]
     return state, reference, submitted_at, events, counter
 
@@ -116,7 +116,8 @@ def test_submission_killed_mid_way_is_all_or_nothing(tmp_path, point):
     submit = run_script(SUBMIT, config, point, DOSSIER_ID=dossier_id, OWNER_ID=owner_id)
     try:
         line = submit.stdout.readline()
-        assert line.strip() == "HOOK", (line, submit.stderr.read()[-3000:] if submit.poll() is not None else "")
+        died = submit.stderr.read()[-3000:] if submit.poll() is not None else ""
+        assert line.strip() == "HOOK", (line, died)
         submit.send_signal(signal.SIGKILL)
         submit.wait(30)
     finally:

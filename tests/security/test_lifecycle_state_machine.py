@@ -95,6 +95,11 @@ class DossierLifecycle(RuleBasedStateMachine):
         self.draw_referenced = True
         self.fired: list[str] = []
         self.session_id: int | None = None
+        # Rapporteurs proposed from the start, so that walks go deep within a bounded run
+        # (the "assign" rule still changes them, including invalid pairs).
+        commission.assign_rapporteurs(self.session, dossier, [self.actors["rapporteur1"].id,
+                                                              self.actors["rapporteur2"].id],
+                                      actor=self.actors["secretariat"], override_reason="Compétences.")
 
     # --- helpers ---------------------------------------------------------------------------
 
