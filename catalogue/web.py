@@ -120,9 +120,11 @@ def init_app(app: Flask) -> None:
             headers["Cache-Control"] = "no-store" if request.method != "GET" else "no-cache"
         headers["X-Request-ID"] = g.get("request_id", "")
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        user_id = current_user.id if current_user and current_user.is_authenticated else "-"
         log.info(
-            'request_id=%s method=%s path="%s" status=%s duration_ms=%.1f',
-            g.get("request_id"), request.method, request.path, response.status_code, elapsed,
+            'request_id=%s user=%s method=%s path="%s" status=%s duration_ms=%.1f',
+            g.get("request_id"), user_id, request.method, request.path, response.status_code,
+            elapsed,
         )
         return response
 

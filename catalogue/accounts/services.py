@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select, update
@@ -50,7 +51,26 @@ def password_problem(password: str, email: str = "") -> str | None:
     local = email.split("@")[0].lower()
     if local and len(local) >= 3 and local in password.lower():
         return "Le mot de passe ne doit pas contenir votre adresse e-mail."
+    if is_common_password(password):
+        return "Ce mot de passe est trop courant : choisissez-en un autre."
     return None
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most frequent leaked passwords (French ones included).
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    """True for a leaked-list password, also once trailing digits and symbols are removed
+    ("motdepasse2026!" is "motdepasse" with a year)."""
+    lowered = password.lower()
+    base = lowered.rstrip("0123456789!?.,;:-_*#@$%&+= ")
+    common = _common_passwords()
+    return lowered in common or (len(base) >= 4 and base in common)
 
 
 def find_user(session: Session, email: str) -> User | None:

@@ -30,8 +30,6 @@ def test_long_passphrases_with_any_characters_are_accepted():
     assert accounts.password_problem("le chat dort sur le clavier 🐈 à midi", "x@example.org") is None
 
 
-@pytest.mark.xfail(strict=True, reason="common passwords are not refused (ASVS 5.0 6.2.4), "
-                   "owner: accounts")
 @pytest.mark.parametrize("password", ["Password1234", "azertyuiop123", "motdepasse2026"])
 def test_common_passwords_are_refused(password):
     assert accounts.password_problem(password, "x@example.org")
@@ -61,8 +59,6 @@ def test_refused_requests_are_logged(client, login, make_user, caplog):
     assert any("status=403" in line and 'path="/admin/"' in line for line in lines)
 
 
-@pytest.mark.xfail(strict=True, reason="request log lines do not say who was refused "
-                   "(ASVS 5.0 16.3.2), owner: core (catalogue/web.py)")
 def test_refusal_log_line_names_the_user(client, login, make_user, caplog):
     user = make_user(roles=[Role.PATIENT])
     db.commit()

@@ -319,8 +319,10 @@ def test_publisher_of_another_organisation_gets_404_on_every_object_of_a(app, wo
     missing = [f"/editeur/dossiers/{10**6}", f"/editeur/applications/{10**6}", f"/pieces/{10**6}"]
     answers = {path: client.get(path) for path in paths + missing}
     assert {path: r.status_code for path, r in answers.items()} == dict.fromkeys(answers, 404)
-    # Same page for an existing and a missing object: nothing tells them apart.
-    assert answers[paths[2]].get_data() == answers[missing[0]].get_data()
+    # Same page for an existing and a missing object: nothing tells them apart (but the
+    # path itself, which the page repeats in its language links).
+    existing = answers[paths[2]].get_data(as_text=True).replace(paths[2], "PATH")
+    assert existing == answers[missing[0]].get_data(as_text=True).replace(missing[0], "PATH")
     # Their own dossier is reachable: the 404s above are about the object, not the role.
     assert client.get(f"/editeur/dossiers/{ids['other_dossier']}").status_code == 200
 

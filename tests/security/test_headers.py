@@ -16,7 +16,23 @@ PUBLIC_PAGES = ("/", "/catalogue", "/referentiels", "/statistiques", "/api/v1/ap
 
 
 @pytest.fixture
-def production_app(database_url, tmp_path):
+def keep_globals(app):
+    """``create_app`` sets process-wide services (storage, mailer, password hasher, the
+    session's engine): put the test application's back after building another one."""
+    from catalogue.accounts import passwords
+    from catalogue.notifications import services as notifications
+    from catalogue.storage import services as storage
+
+    saved = (storage._storage, notifications._mailer, passwords._hasher)
+    yield
+    storage.configure(saved[0])
+    notifications.configure(saved[1])
+    passwords._hasher = saved[2]
+    db.configure_engine(app.extensions["engine"])
+
+
+@pytest.fixture
+def production_app(database_url, tmp_path, keep_globals):
     """The application as configured in production (against the migrated test database)."""
     return create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
                        "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}",
@@ -63,7 +79,7 @@ def test_production_sets_hsts_and_secure_cookies(production_app):
     assert {"secure", "httponly", "samesite=lax"} <= flags, cookie
 
 
-def test_production_refuses_to_start_without_a_secret_key(database_url):
+def test_production_refuses_to_start_without_a_secret_key(database_url, keep_globals):
     from config import ConfigError
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
@@ -127,8 +143,9 @@ def test_debug_is_off_and_errors_show_no_stack_trace(app, client, monkeypatch):
     assert "secret internal detail" not in api.get_data(as_text=True)
 
 
-def test_werkzeug_debugger_cannot_be_enabled_by_environment(monkeypatch, database_url):
+def test_werkzeug_debugger_cannot_be_enabled_by_environment(monkeypatch, database_url, tmp_path,
+                                                            keep_globals):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     application = create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
-                              "DATABASE_URL": database_url})
+                              "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}"})
     assert application.debug is False
