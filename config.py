@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UPLOAD_MAX_MB", _positive_int, 20, "largest accepted upload, MiB"),
     Setting("SESSION_IDLE_MINUTES", _positive_int, 30, "idle timeout of a signed-in session"),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
+    Setting("PUBLIC_CACHE", _bool, None,
+            "answer anonymous catalogue requests from a per-process cache; default on, off in tests"),
     Setting("PROXY_HOPS", _non_negative_int, 0,
             "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted"),
 )
@@ -163,6 +165,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not values["STORAGE_URL"]:
         values["STORAGE_URL"] = f"file://{INSTANCE_DIR / 'evidence'}"
 
+    if values["PUBLIC_CACHE"] is None:
+        values["PUBLIC_CACHE"] = env != "test"
     secure = env == "production"
     values.update(
         TESTING=env == "test",

@@ -61,8 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per server (default 3; 1 quick)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (production: 2)")
     parser.add_argument("--app", default="wsgi:app",
-                        help="WSGI application measured (default wsgi:app, as in production; "
-                        "bench.proposal_cache:app measures the proposed public cache)")
+                        help="WSGI application measured (default wsgi:app, as in production, "
+                        "public cache included; PUBLIC_CACHE=false in the environment measures "
+                        "Flask alone)")
     parser.add_argument("--quick", action="store_true", help="short run: 1,000 apps, 3 s per path")
     parser.add_argument("--paths", default=",".join(DEFAULT_PATHS),
                         help=f"paths to measure, among {', '.join(ALL_PATHS)}")

@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     for domain in DOMAINS:
         _register_domain(app, domain)
+    if app.config["PUBLIC_CACHE"]:
+        from catalogue.listings.public_cache import PublicCache
+
+        app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
     return app
 
 

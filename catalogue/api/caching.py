@@ -27,14 +27,19 @@ from flask_login import current_user
 PUBLIC_CACHE_CONTROL = "public, max-age=60"
 
 
+def make_etag(token: str | int, path: str, query_string: str, locale: str) -> str:
+    """The strong ETag of an answer: version token, URL and language (also used by
+    ``catalogue.listings.public_cache`` in front of Flask, so both always agree)."""
+    basis = "|".join((str(token), path, query_string, locale))
+    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+
+
 def etag_for(token: str | int) -> str:
     """The strong ETag of the current request's answer for a version ``token``."""
     from flask_babel import get_locale
 
-    basis = "|".join(
-        (str(token), request.path, request.query_string.decode("latin-1"), str(get_locale() or "fr"))
-    )
-    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+    return make_etag(token, request.path, request.query_string.decode("latin-1"),
+                     str(get_locale() or "fr"))
 
 
 def _anonymous() -> bool:

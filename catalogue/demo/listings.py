@@ -316,10 +316,11 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
                 "status": OrganisationStatus.VERIFIED, "verified_at": moment,
                 "created_at": moment,
             }
-    existing_orgs = dict(session.execute(
-        select(Organisation.siren, Organisation.id)
-        .where(Organisation.siren.in_([r["siren"] for r in org_rows.values()]))
-    ).all())
+    existing_orgs: dict[str, int] = {}
+    for chunk in _chunks([r["siren"] for r in org_rows.values()]):
+        existing_orgs.update(session.execute(
+            select(Organisation.siren, Organisation.id).where(Organisation.siren.in_(chunk))
+        ).all())
     missing = [r for r in org_rows.values() if r["siren"] not in existing_orgs]
     if missing:
         organisations = _t(Organisation)
@@ -457,7 +458,9 @@ def seed(session: Session, options: Any) -> list[str]:
     first_day = framework.effective_from
     last_day = max(now().date() - timedelta(days=4), first_day + timedelta(days=1))
     specs = list(generate(wanted, options.seed, first_day, last_day))
-    taken = set(session.scalars(select(App.slug).where(App.slug.in_([s.slug for s in specs]))))
+    taken: set[str] = set()
+    for chunk in _chunks([s.slug for s in specs]):
+        taken.update(session.scalars(select(App.slug).where(App.slug.in_(chunk))))
     todo = [s for s in specs if s.slug not in taken][: wanted - published]
     created = create_listings(
         session, todo, framework=framework,
@@ -465,3 +468,8 @@ def seed(session: Session, options: Any) -> list[str]:
         chair=_user_with(session, Role.CHAIR, "president@demo.ens.fr"),
     )
     return [f"Catalogue : {created} fiches ajoutées, {published + created} fiches publiées."]
+
+
+def _chunks(values: list[str], size: int = 5000) -> list[list[str]]:
+    """Slices small enough for one IN list (PostgreSQL takes at most 65,535 parameters)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]

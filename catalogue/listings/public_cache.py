@@ -1,5 +1,4 @@
-"""A measured proposal, not wired into the product: answer anonymous catalogue
-requests from a per-process cache in front of Flask.
+"""Anonymous catalogue answers served from a per-process cache in front of Flask.
 
 The profiles (docs/PERFORMANCE.md) show that a public page costs 2 to 15 ms of
 CPU per request, and that even a 304 costs 1.8 ms, when a bare Flask answer
@@ -23,12 +22,12 @@ the ``max-age=60`` the answers already allow any cache. Requests carrying the
 session or remember cookie (possibly signed in), other methods and other paths
 go to Flask untouched.
 
-Measure it with ``python -m bench.run --app bench.proposal_cache:app``.
+Enabled by the ``PUBLIC_CACHE`` setting (on by default outside tests); measured
+in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -39,6 +38,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import text
+
+from catalogue.api.caching import make_etag
 
 log = logging.getLogger("catalogue.request")
 
@@ -114,10 +115,8 @@ class PublicCache:
         return "lang" not in parse_qs(environ.get("QUERY_STRING", ""))
 
     def etag(self, environ: dict[str, Any], token: int) -> str:
-        """``catalogue.api.caching.etag_for`` for an anonymous request without ``lang``."""
-        basis = "|".join((str(token), environ.get("PATH_INFO", ""),
-                          environ.get("QUERY_STRING", ""), "fr"))
-        return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+        """The ETag Flask gives an anonymous request without ``lang`` (French)."""
+        return make_etag(token, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), "fr")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not self._cacheable(environ):
@@ -160,17 +159,3 @@ class PublicCache:
             self._put(key, (status, [(k, v) for k, v in headers
                                      if k.lower() not in _NOT_CACHED_HEADERS], body))
         return [body]
-
-
-def _build() -> Any:
-    from wsgi import app as flask_app
-
-    flask_app.wsgi_app = PublicCache(flask_app)
-    return flask_app
-
-
-def __getattr__(name: str) -> Any:
-    # ``gunicorn bench.proposal_cache:app``: built on first access, like ``bench.floor``.
-    if name == "app":
-        return _build()
-    raise AttributeError(name)

@@ -1,4 +1,4 @@
-"""The public cache proposed in docs/PERFORMANCE.md §6.1 (``bench.proposal_cache``):
+"""The public cache in front of Flask (``catalogue.listings.public_cache``):
 it may only ever serve what Flask answered for the current catalogue version."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bench.proposal_cache import PublicCache
 from catalogue import db
 from catalogue.listings import cache
+from catalogue.listings.public_cache import PublicCache
 
 
 @pytest.fixture
@@ -72,3 +72,11 @@ def test_requests_with_a_session_cookie_go_to_flask(cached_client, count_queries
         response = cached_client.get("/api/v1/apps")
     assert response.status_code == 200
     assert [q for q in counter.statements if "catalogue_version" not in q] != []
+
+
+def test_the_cache_is_installed_outside_tests_and_can_be_turned_off():
+    from config import load_config
+
+    assert load_config({"CATALOGUE_ENV": "development"})["PUBLIC_CACHE"] is True
+    assert load_config({"CATALOGUE_ENV": "test"})["PUBLIC_CACHE"] is False
+    assert load_config({"CATALOGUE_ENV": "development", "PUBLIC_CACHE": "false"})["PUBLIC_CACHE"] is False
