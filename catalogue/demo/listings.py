@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from catalogue.accounts.models import Role, User, UserRole
+from catalogue.apps import vocabulary
 from catalogue.apps.models import App, Pricing
 from catalogue.audit import services as audit
 from catalogue.clock import now
@@ -232,7 +233,8 @@ def generate(count: int, seed: int, first_day: date, last_day: date) -> Iterator
         summary = f"{name} {does}."[:200]
         description = (
             f"## À quoi sert {name} ?\n\n{name} {does}. {details[0]}\n\n"
-            f"## Pour qui ?\n\nPensé pour : " + ", ".join(audiences).replace("_", " ") + ".\n\n"
+            "## Pour qui ?\n\nPensé pour : "
+            + ", ".join(vocabulary.label(vocabulary.AUDIENCES, a).lower() for a in audiences) + ".\n\n"
             f"## Vos données\n\n{details[1]} Vous choisissez ce que vous partagez depuis "
             f"votre espace santé, et pouvez révoquer votre accord à tout moment."
         )
