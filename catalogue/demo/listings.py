@@ -39,6 +39,7 @@ from catalogue.listings.models import (
     ListingFacet,
     ListingState,
 )
+from catalogue.publishers.identifiers import luhn_valid
 from catalogue.publishers.models import Organisation, OrganisationStatus
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
@@ -168,22 +169,10 @@ DETAILS = [
 OPINIONS = [(OpinionValue.FAVOURABLE, 7), (OpinionValue.FAVOURABLE_WITH_RESERVATIONS, 3)]
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def siren_for(n: int) -> str:
     """A valid SIREN (Luhn) in a block reserved for demo publishers (``8…``)."""
     body = f"8{n:07d}"
-    return next(body + str(k) for k in range(10) if luhn_ok(body + str(k)))
+    return next(body + str(k) for k in range(10) if luhn_valid(body + str(k)))
 
 
 def slugify(text: str) -> str:

@@ -5,8 +5,6 @@ mail retried later. (The server killed during a submission: test_killed_submissi
 from __future__ import annotations
 
 import html
-import socketserver
-import threading
 from datetime import timedelta
 
 import pytest
@@ -24,6 +22,7 @@ from catalogue.notifications.models import OutboxMessage
 from catalogue.storage import services as storage
 from catalogue.storage.services import StorageError
 from tests.security.helpers import evidence_count, prepare_upload, stored_files
+from tests.smtp import smtp_server
 
 
 @pytest.fixture
@@ -131,55 +130,10 @@ def test_failing_read_of_a_stored_file_is_a_french_message_not_a_500(
     assert "momentanément indisponible" in html.unescape(response.get_data(as_text=True))
 
 
-class _RefusingSMTP(socketserver.StreamRequestHandler):
-    """An SMTP server that refuses every message while ``server.refuse`` is set."""
-
-    def handle(self):
-        self.wfile.write(b"220 sink ESMTP\r\n")
-        while line := self.rfile.readline():
-            verb = line.strip().split(b" ")[0].upper()
-            if verb in (b"EHLO", b"HELO"):
-                self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
-            elif verb == b"MAIL" and self.server.refuse:
-                self.wfile.write(b"451 4.3.0 mailbox temporarily unavailable\r\n")
-            elif verb == b"DATA":
-                self.wfile.write(b"354 go ahead\r\n")
-                data = []
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data.append(chunk)
-                self.server.messages.append(b"".join(data).decode("utf-8", "replace"))
-                self.wfile.write(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _RefusingSMTP)
-        self.refuse = True
-        self.messages: list[str] = []
-
-
 @pytest.fixture
 def refusing_smtp(app):
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    previous = notifications._mailer
-    notifications.configure(notifications.Mailer(f"smtp://127.0.0.1:{server.server_address[1]}",
-                                                 "Catalogue ENS <n@ex.org>", "http://localhost"))
-    try:
+    with smtp_server(refuse=True) as server:
         yield server
-    finally:
-        notifications.configure(previous)
-        server.shutdown()
-        server.server_close()
 
 
 def test_refusing_mail_server_the_action_commits_and_the_mail_is_retried(
