@@ -119,8 +119,14 @@ def signup() -> Any:
 # --- Sign-in, second factor, sign-out ------------------------------------------
 
 
+def _failed_sign_in(response: Any) -> bool:
+    # Only failed attempts count against the address: colleagues signing in from one office
+    # (one NAT address) before a commission session must not lock each other out.
+    return response.status_code != 302
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=_failed_sign_in)
 def login() -> Any:
     """First factor: address and password, with a per-account lock-out after repeated failures."""
     form = LoginForm()
