@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -45,9 +46,9 @@ bp = Blueprint("listings", __name__)
 Q_MAX = 200
 PER_PAGE = 20
 SORT_LABELS = {
-    "relevance": "Pertinence",
-    "name": "Nom (A → Z)",
-    "-referenced_at": "Référencement le plus récent",
+    "relevance": _l("Pertinence"),
+    "name": _l("Nom (A → Z)"),
+    "-referenced_at": _l("Référencement le plus récent"),
 }
 
 
@@ -192,7 +193,7 @@ def catalogue() -> Response:
         html = render_template(
             "listings/catalogue.html", query=query, result=result, errors=errors,
             state_args=state_args, url_with=_url_with, active_filters=active,
-            sort_labels={k: _(v) for k, v in SORT_LABELS.items()}, facets=FACETS,
+            sort_labels={k: str(v) for k, v in SORT_LABELS.items()}, facets=FACETS,
             facet_tables=FACET_TABLES,
         )
         return Response(html, status=400 if errors else 200)
