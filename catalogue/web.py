@@ -64,6 +64,22 @@ def commit() -> None:
     db.commit()
 
 
+def attempt(action: Any, success: str) -> bool:
+    """Run one service call for a posted form: commit and flash ``success``, or roll
+    back and flash the rule's French reason. Returns whether the action went through."""
+    from flask import flash
+
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return False
+    commit()
+    flash(success, "success")
+    return True
+
+
 _TITLES = {
     400: _l("Requête invalide"),
     403: _l("Accès refusé"),

@@ -14,11 +14,11 @@ from catalogue.apps import services as apps
 from catalogue.apps.forms import AppProfileForm, LogoForm, ScreenshotForm
 from catalogue.apps.models import App
 from catalogue.dossiers import services as dossiers
-from catalogue.errors import DomainError, ValidationFailed
+from catalogue.errors import ValidationFailed
 from catalogue.publishers import services as publishers
 from catalogue.publishers.views import apply_errors
 from catalogue.storage.services import StorageError, get_storage
-from catalogue.web import commit
+from catalogue.web import attempt, commit
 
 bp = Blueprint("apps", __name__)
 
@@ -116,14 +116,9 @@ def logo(app_id: int) -> Any:
     if upload is None or not upload.filename:
         flash(_("Choisissez une image pour le logo."), "danger")
         return redirect(url_for("apps.show", app_id=app.id) + "#images")
-    try:
-        apps.set_logo(db.session, app, actor=current_user, data=upload.read(6 * 1024 * 1024))
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-    else:
-        commit()
-        flash(_("Logo mis à jour."), "success")
+    data = upload.read(6 * 1024 * 1024)
+    attempt(lambda: apps.set_logo(db.session, app, actor=current_user, data=data),
+            _("Logo mis à jour."))
     return redirect(url_for("apps.show", app_id=app.id) + "#images")
 
 
@@ -135,15 +130,10 @@ def add_screenshot(app_id: int) -> Any:
     if upload is None or not upload.filename:
         flash(_("Choisissez une capture d'écran."), "danger")
         return redirect(url_for("apps.show", app_id=app.id) + "#images")
-    try:
-        apps.add_screenshot(db.session, app, actor=current_user, data=upload.read(6 * 1024 * 1024),
-                            alt_text=request.form.get("alt_text", ""))
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-    else:
-        commit()
-        flash(_("Capture d'écran ajoutée."), "success")
+    data = upload.read(6 * 1024 * 1024)
+    attempt(lambda: apps.add_screenshot(db.session, app, actor=current_user, data=data,
+                                        alt_text=request.form.get("alt_text", "")),
+            _("Capture d'écran ajoutée."))
     return redirect(url_for("apps.show", app_id=app.id) + "#images")
 
 

@@ -25,7 +25,7 @@ from catalogue.publishers.forms import (
     RoleForm,
 )
 from catalogue.publishers.models import Invitation, MemberRole
-from catalogue.web import commit
+from catalogue.web import attempt, commit
 
 bp = Blueprint("publishers", __name__)
 
@@ -223,15 +223,9 @@ def change_role(organisation_id: int, membership_id: int) -> Any:
     membership = publishers.membership_for(db.session, organisation, membership_id)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            publishers.change_member_role(db.session, membership, actor=current_user,
-                                          role=MemberRole(form.role.data))
-        except DomainError as exc:
-            db.rollback()
-            flash(exc.message, "danger")
-        else:
-            commit()
-            flash(_("Rôle modifié."), "success")
+        attempt(lambda: publishers.change_member_role(db.session, membership, actor=current_user,
+                                                      role=MemberRole(form.role.data)),
+                _("Rôle modifié."))
     return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
 
 
