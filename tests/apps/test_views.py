@@ -34,3 +34,27 @@ def test_questionnaire_creates_the_app_or_shows_french_errors(client, login, ses
     assert app.category == "nutrition_activity"
     page = client.get(response.location).get_data(as_text=True)
     assert "<strong>adaptées</strong>" in page and "Ouvrir un dossier de référencement" in page
+
+
+def test_logo_upload_is_saved_or_refused_with_the_reason(client, login, session, make_app_profile):
+    import io
+
+    from catalogue.dossiers.samples import sample_png
+
+    app = make_app_profile()
+    owner = owner_of(session, app.organisation)
+    db.commit()
+    login(owner)
+    page = f"/editeur/applications/{app.id}"
+    url = f"{page}/logo"
+    bad = client.post(url, data={"csrf_token": csrf_token(client, page),
+                                 "logo": (io.BytesIO(b"<script>alert(1)</script>"), "logo.png")},
+                      content_type="multipart/form-data", follow_redirects=True)
+    assert db.session.get(App, app.id).logo_key is None
+    assert 'class="alert alert-danger"' in bad.get_data(as_text=True)
+    good = client.post(url, data={"csrf_token": csrf_token(client, page),
+                                  "logo": (io.BytesIO(sample_png("Logo", (256, 256))), "logo.png")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert "Logo mis à jour." in good.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(App, app.id).logo_key is not None
