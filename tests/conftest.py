@@ -181,6 +181,30 @@ def count_queries(engine: Any) -> Any:
     return counting
 
 
+@contextmanager
+def committed_data(app: Flask) -> Iterator[list[str]]:
+    """For tests that commit for real (races, two connections): inside an app context,
+    yields the names of the tables that are empty now, and empties them again afterwards
+    so that nothing the test committed survives it."""
+    from catalogue.db import Base
+
+    engine = app.extensions["engine"]
+    with engine.connect() as conn:
+        empty_before = [t.name for t in Base.metadata.sorted_tables
+                        if conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()]
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield empty_before
+    finally:
+        db.session.remove()
+        ctx.pop()
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name in empty_before:
+                    conn.execute(table.delete())
+
+
 def is_postgres(app: Flask) -> bool:
     return app.extensions["engine"].dialect.name == "postgresql"
 

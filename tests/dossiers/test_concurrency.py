@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import db
@@ -14,7 +14,7 @@ from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import Dossier, DossierState, ReferenceCounter
 from catalogue.errors import Conflict
 from catalogue.publishers.models import MemberRole, Membership
-from tests.conftest import is_postgres
+from tests.conftest import committed_data, is_postgres
 from tests.factories_publishers import fill_answers, owner_of
 
 
@@ -24,15 +24,8 @@ def committed_draft(app, request):
     every table that was empty before is emptied afterwards."""
     if not is_postgres(app):
         pytest.skip("needs PostgreSQL (two real connections, row locks)")
-    from catalogue.db import Base
 
-    engine = app.extensions["engine"]
-    with engine.connect() as conn:
-        empty_before = [t.name for t in Base.metadata.sorted_tables
-                        if conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()]
-    ctx = app.app_context()
-    ctx.push()
-    try:
+    with committed_data(app):
         make_dossier = request.getfixturevalue("make_dossier")
         make_user = request.getfixturevalue("make_user")
         ids = []
@@ -47,13 +40,6 @@ def committed_draft(app, request):
         db.commit()
         db.session.remove()
         yield ids
-    finally:
-        db.session.remove()
-        ctx.pop()
-        with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name in empty_before:
-                    conn.execute(table.delete())
 
 
 def _race(app, work: list[tuple[int, int]]) -> list[str]:

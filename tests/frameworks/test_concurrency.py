@@ -6,14 +6,13 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.audit.models import AuditEvent
-from catalogue.db import Base
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from catalogue.frameworks.services import import_framework
-from tests.conftest import is_postgres
+from tests.conftest import committed_data, is_postgres
 from tests.factories_frameworks import WAVE_2026, WAVE_2027
 from workflows.framework import bring_into_force
 
@@ -25,23 +24,15 @@ def committed_waves(app):
     if not is_postgres(app):
         pytest.skip("needs PostgreSQL (two real connections, row locks)")
     engine = app.extensions["engine"]
-    with engine.connect() as conn:
-        empty_before = [t.name for t in Base.metadata.sorted_tables
-                        if conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()]
-    if "frameworks" not in empty_before:
-        pytest.skip("the frameworks table is not empty")
-    try:
-        with app.app_context(), Session(engine, expire_on_commit=False) as session:
+    with committed_data(app) as empty_before:
+        if "frameworks" not in empty_before:
+            pytest.skip("the frameworks table is not empty")
+        with Session(engine, expire_on_commit=False) as session:
             import_framework(session, WAVE_2026)
             import_framework(session, WAVE_2027)
             bring_into_force(session, date(2026, 6, 1))
             session.commit()
         yield engine
-    finally:
-        with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name in empty_before:
-                    conn.execute(table.delete())
 
 
 @pytest.mark.committing

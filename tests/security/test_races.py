@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import db
@@ -20,10 +20,9 @@ from catalogue.accounts.models import User
 from catalogue.audit import services as audit
 from catalogue.commission import services as commission
 from catalogue.commission.models import AgendaItem, Decision, Vote
-from catalogue.db import Base
 from catalogue.dossiers.models import Dossier, DossierState
 from catalogue.errors import DomainError
-from tests.conftest import is_postgres
+from tests.conftest import committed_data, is_postgres
 
 REPEAT = 5
 
@@ -35,12 +34,6 @@ def committed(app, request):
     """Run a builder with real commits; afterwards empty every table that was empty before."""
     if not is_postgres(app):
         pytest.skip("needs PostgreSQL (two real connections, row locks); SQLite serialises writers")
-    engine = app.extensions["engine"]
-    with engine.connect() as conn:
-        empty_before = [t.name for t in Base.metadata.sorted_tables
-                        if conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()]
-    ctx = app.app_context()
-    ctx.push()
 
     def build(builder: Callable[[], Any]) -> Any:
         result = builder()
@@ -48,15 +41,8 @@ def committed(app, request):
         db.session.remove()
         return result
 
-    try:
+    with committed_data(app):
         yield build
-    finally:
-        db.session.remove()
-        ctx.pop()
-        with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name in empty_before:
-                    conn.execute(table.delete())
 
 
 def race(app: Any, *actions: Callable[[Session], Any]) -> list[str]:

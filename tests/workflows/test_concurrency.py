@@ -13,7 +13,7 @@ from catalogue.accounts.models import User
 from catalogue.commission import services as commission
 from catalogue.dossiers.models import Dossier, DossierState
 from catalogue.errors import Conflict
-from tests.conftest import is_postgres
+from tests.conftest import committed_data, is_postgres
 
 
 @pytest.mark.committing
@@ -56,18 +56,10 @@ def team_committed(app, request):
     if not is_postgres(app):
         yield None, []
         return
-    from sqlalchemy import text
 
     from catalogue.accounts.models import Role
-    from catalogue.db import Base
 
-    engine = app.extensions["engine"]
-    with engine.connect() as conn:
-        empty_before = [t.name for t in Base.metadata.sorted_tables
-                        if conn.execute(text(f'SELECT NOT EXISTS (SELECT 1 FROM "{t.name}")')).scalar()]
-    ctx = app.app_context()
-    ctx.push()
-    try:
+    with committed_data(app):
         make_user = request.getfixturevalue("make_user")
         team = request.getfixturevalue("team")
         dossier = request.getfixturevalue("review_dossier")()
@@ -78,10 +70,3 @@ def team_committed(app, request):
         ids = (dossier.id, [team.secretariat.id, second.id])
         db.session.remove()
         yield ids
-    finally:
-        db.session.remove()
-        ctx.pop()
-        with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name in empty_before:
-                    conn.execute(table.delete())
