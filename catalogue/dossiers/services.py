@@ -502,8 +502,7 @@ def save_answer(
     Incomplete answers are kept (the completeness panel lists what is missing); values
     the framework forbids (``not_applicable`` where not allowed) are refused.
     """
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
+    _require_member(session, dossier, actor)
     round_ = _require_editable(dossier)
     requirement = _requirement_of(session, dossier, requirement_code)
     try:
@@ -645,8 +644,7 @@ def next_reference(session: Session, year: int) -> str:
 
 def submit_dossier(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
     """Submit (draft) or resubmit (incomplete) the dossier; the guard lists every problem."""
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
+    _require_member(session, dossier, actor)
     if dossier.state not in (S.DRAFT, S.INCOMPLETE):
         raise Conflict("Ce dossier a déjà été déposé.")
     problems = submission_problems(session, dossier)
@@ -671,11 +669,8 @@ def submit_dossier(session: Session, dossier: Dossier, *, actor: User) -> Dossie
 def answer_information(session: Session, dossier: Dossier, *, actor: User, answer: str,
                        evidence_ids: Sequence[int] = ()) -> Dossier:
     """Answer the open information request; answers and new evidence form a new round."""
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
-    answer = (answer or "").strip()
-    if not answer:
-        raise ValidationFailed("Rédigez votre réponse.", errors={"answer": "Rédigez votre réponse."})
+    _require_member(session, dossier, actor)
+    answer = _required_text(answer, "answer", "Rédigez votre réponse.")
     _evidence_rows(session, dossier, evidence_ids)
     fire(session, DOSSIER_LIFECYCLE, dossier, "answer_information", actor, answer=answer,
          evidence_ids=list(evidence_ids))
@@ -684,32 +679,23 @@ def answer_information(session: Session, dossier: Dossier, *, actor: User, answe
 
 def lift_reservations(session: Session, dossier: Dossier, *, actor: User, statement: str) -> Dossier:
     """State that the suspensive reservations are lifted (a rapporteur then confirms)."""
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
-    statement = (statement or "").strip()
-    if not statement:
-        message = "Expliquez comment chaque réserve a été levée."
-        raise ValidationFailed(message, errors={"statement": message})
+    _require_member(session, dossier, actor)
+    statement = _required_text(statement, "statement", "Expliquez comment chaque réserve a été levée.")
     fire(session, DOSSIER_LIFECYCLE, dossier, "lift_reservations", actor, statement=statement)
     return dossier
 
 
 def sign_agreement(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
     """The owner accepts the agreement; the listing is published or renewed."""
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
+    _require_member(session, dossier, actor)
     fire(session, DOSSIER_LIFECYCLE, dossier, "sign_agreement", actor, accepted=True)
     return dossier
 
 
 def withdraw_dossier(session: Session, dossier: Dossier, *, actor: User, reason: str) -> Dossier:
     """Withdraw the dossier, with a reason."""
-    if member_role(session, dossier.organisation_id, actor.id) is None:
-        raise NotFound("Dossier introuvable.")
-    reason = (reason or "").strip()
-    if not reason:
-        message = "Indiquez le motif du retrait."
-        raise ValidationFailed(message, errors={"reason": message})
+    _require_member(session, dossier, actor)
+    reason = _required_text(reason, "reason", "Indiquez le motif du retrait.")
     fire(session, DOSSIER_LIFECYCLE, dossier, "withdraw", actor, reason=reason)
     return dossier
 
@@ -802,3 +788,17 @@ def round_changes(session: Session, dossier: Dossier) -> list[tuple[int, list[An
         if changes:
             result.append((round_, changes))
     return result
+
+
+def _require_member(session: Session, dossier: Dossier, actor: User) -> None:
+    """Publisher actions: anyone outside the organisation learns nothing (404)."""
+    if member_role(session, dossier.organisation_id, actor.id) is None:
+        raise NotFound("Dossier introuvable.")
+
+
+def _required_text(value: str | None, field: str, message: str) -> str:
+    """The trimmed text of a required field, or ValidationFailed naming the field."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(message, errors={field: message})
+    return text
