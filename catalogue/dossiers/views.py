@@ -22,7 +22,7 @@ from catalogue.errors import Conflict, DomainError, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
 from catalogue.publishers import services as publishers
 from catalogue.publishers.models import MemberRole
-from catalogue.web import commit
+from catalogue.web import attempt, commit
 from workflows.dossier import DOSSIER_LIFECYCLE
 from workflows.engine import TransitionRefused, available
 
@@ -286,15 +286,8 @@ def _back(dossier: Any, anchor: str = "") -> Any:
 
 
 def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
-    try:
-        action()
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return _back(dossier, anchor)
-    commit()
-    flash(success, "success")
-    return _back(dossier)
+    # Back to the form's section when refused, to the top of the dossier when done.
+    return _back(dossier) if attempt(action, success) else _back(dossier, anchor)
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/complements")
