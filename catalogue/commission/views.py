@@ -47,7 +47,7 @@ from catalogue.commission.permissions import OVERSIGHT_ROLES, dossier_for_commis
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState, InformationRequest
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.publishers.models import Organisation, OrganisationStatus
-from catalogue.web import commit
+from catalogue.web import attempt, commit
 from workflows.dossier import DOSSIER_LIFECYCLE, STATE_LABELS, has_declared_interest, roles_on_dossier
 from workflows.engine import available
 
@@ -568,12 +568,7 @@ def session_page(session_id: int) -> str:
 
 def _session_action(session_id: int, fn: Any, success: str) -> Response:
     row = _session(session_id)
-    try:
-        fn(row)
-    except DomainError as exc:
-        return _fail(exc, "commission.session_page", session_id=session_id)
-    commit()
-    flash(success, "success")
+    attempt(lambda: fn(row), success)
     return redirect(url_for("commission.session_page", session_id=session_id))
 
 
