@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app`` and ``flask`` find the app here."""
 
-from catalogue import create_app
+from catalogue.app import create_app
 
 app = create_app()

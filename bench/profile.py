@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pyinstrument import Profiler
 
-    from catalogue import create_app
+    from catalogue.app import create_app
 
     app = create_app()
     client = app.test_client()

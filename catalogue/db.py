@@ -103,10 +103,6 @@ def configure_engine(engine: Engine | Any) -> None:
     session.configure(bind=engine)
 
 
-def import_all_models() -> None:
-    """Import every domain's models so that the metadata is complete (Alembic, tests)."""
-    from catalogue import models  # noqa: F401
-
 
 # --- After-commit work -------------------------------------------------------
 # E-mails, cache purges and jobs must leave only once the data they speak of is

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
@@ -25,9 +25,8 @@ def select_locale() -> str:
     sticks for the rest of the visit; signing in starts a new session, so the account
     setting applies again from there.
     """
-    from flask import session
-    from flask_login import current_user
-
+    if not has_request_context():
+        return "fr"  # the CLI, the clock and jobs speak French, the platform's language
     lang = request.args.get("lang")
     if lang in ("fr", "en"):
         session["lang"] = lang

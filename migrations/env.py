@@ -8,14 +8,14 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from catalogue.db import Base, import_all_models
+import catalogue.models  # noqa: F401 - every mapper, so the metadata is complete
+from catalogue.db import Base
 
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-import_all_models()
 target_metadata = Base.metadata
 
 # Tables that live outside the ORM metadata (full-text index structures managed by

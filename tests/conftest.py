@@ -24,8 +24,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from catalogue import create_app, db
+from catalogue import db
 from catalogue.accounts.models import Role, User
+from catalogue.app import create_app
 from catalogue.extensions import limiter
 
 # Each domain keeps its factories in tests/factories_<domain>.py (fixtures).

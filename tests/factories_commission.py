@@ -22,9 +22,9 @@ from sqlalchemy import select
 from catalogue import db
 from catalogue.accounts.models import Role, User
 from catalogue.clock import now, today
-from catalogue.commission import rules
 from catalogue.commission import services as commission
 from catalogue.commission.models import CommissionSession, Verdict
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import Answer, AnswerStatus, Dossier, DossierState
 from catalogue.frameworks.models import Framework
 
@@ -123,7 +123,7 @@ def review_dossier(app: Any, make_user: Any, request: pytest.FixtureRequest) -> 
                           state=S.SUBMITTED, reference=f"ENS-2026-{n:05d}", submitted_at=now())
         session.add(dossier)
         session.flush()
-        for requirement in rules.applicable_requirements(session, dossier):
+        for requirement in dossier_queries.applicable_requirements(session, dossier):
             session.add(Answer(dossier_id=dossier.id, requirement_id=requirement.id, round=1,
                                status=AnswerStatus.COMPLIANT, justification="Conforme, voir pièces."))
         session.flush()
@@ -138,7 +138,7 @@ def full_report(session: Any, dossier: Dossier, rapporteur: User, *,
     assessments = {
         r.id: {"verdict": verdict.value, "public_comment": "Pièces probantes examinées.",
                "internal_comment": ""}
-        for r in rules.applicable_requirements(session, dossier)
+        for r in dossier_queries.applicable_requirements(session, dossier)
     }
     return commission.file_report(session, dossier, actor=rapporteur, assessments=assessments,
                                   proposed_opinion=opinion, summary="Dossier solide.", submit=True)
@@ -171,8 +171,8 @@ def advance(team: Team) -> Any:
             commission.request_information(session, dossier, actor=r1,
                                            questions="Précisez l'hébergeur des sauvegardes.")
             if target == S.LAPSED:
+                from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
                 from workflows import engine
-                from workflows.dossier import DOSSIER_LIFECYCLE
 
                 engine.fire(session, DOSSIER_LIFECYCLE, dossier, "lapse", None,
                             on=today() + timedelta(days=60))
@@ -197,7 +197,8 @@ def advance(team: Team) -> Any:
         commission.decide(session, dossier, actor=team.decision_maker, outcome=outcome,
                           motivation="Au vu de l'avis de la commission.",
                           reasons=[] if outcome == "referenced" else
-                          [{"requirement_code": rules.applicable_requirements(session, dossier)[0].code,
+                          [{"requirement_code":
+                                dossier_queries.applicable_requirements(session, dossier)[0].code,
                             "reason": "Exigence non satisfaite."}])
         return dossier
 

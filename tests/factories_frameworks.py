@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from catalogue import db
+from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.loader import DATA_DIR
 from catalogue.frameworks.models import Framework
 from catalogue.frameworks.services import import_framework
-from workflows.framework import bring_into_force
 
 WAVE_2026 = DATA_DIR / "ens-2026.1.yaml"
 WAVE_2027 = DATA_DIR / "ens-2027.1.yaml"

@@ -24,6 +24,8 @@ from catalogue.accounts.models import Role, User
 from catalogue.apps import services as apps
 from catalogue.apps.models import App
 from catalogue.clock import today
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import AnswerStatus, Dossier, DossierKind
 from catalogue.dossiers.samples import sample_pdf
@@ -59,7 +61,7 @@ def ensure_framework_in_force(session: Any) -> Framework:
     if framework is None:
         framework = import_framework(session, ROOT / "catalogue/frameworks/data/ens-2026.1.yaml").framework
     if framework.status != FrameworkStatus.IN_FORCE:
-        from workflows.framework import bring_into_force
+        from catalogue.frameworks.lifecycle import bring_into_force
 
         bring_into_force(session, max(today(), framework.effective_from))
     session.flush()
@@ -108,7 +110,7 @@ def make_organisation(app: Any, make_user: Any) -> Any:
                   "contact_email": owner.email, **fields}
         organisation = publishers.register_publisher(session, user=owner, **values)
         if verified:
-            dossiers.add_evidence(
+            evidence_files.add_evidence(
                 session, organisation, actor=owner, filename="kbis.pdf",
                 data=sample_pdf(f"Extrait Kbis {organisation.siren}", [organisation.legal_name]),
                 kind="registration_extract", title="Extrait Kbis",
@@ -137,11 +139,11 @@ def make_app_profile(app: Any, make_organisation: Any) -> Any:
 def fill_answers(session: Any, dossier: Dossier, actor: User) -> None:
     """Answer every applicable requirement ``compliant`` with one file per evidence kind."""
     library: dict[str, int] = {}
-    for requirement in dossiers.applicable_requirements(session, dossier):
+    for requirement in dossier_queries.applicable_requirements(session, dossier):
         ids = []
         for kind in requirement.evidence or []:
             if kind not in library:
-                evidence = dossiers.add_evidence(
+                evidence = evidence_files.add_evidence(
                     session, dossier.organisation, actor=actor, app=dossier.app,
                     filename=f"{kind}.pdf",
                     data=sample_pdf(f"{kind} - dossier {dossier.id}", [dossier.app.name]),

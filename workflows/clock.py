@@ -1,200 +1,52 @@
-"""Time-driven transitions (DESIGN §4 "Time"): ``tick(session, today)``.
+"""The clock runner (DESIGN §4 "Time"): run each time-driven step due on a day.
 
-Run every few minutes (``flask workflows tick`` from cron, or ``flask workflows
-run --every 60``). Each step only acts on what is due, so running it twice in a
-row changes nothing the second time:
-
-- lapse dossiers whose information request is unanswered past its due date;
-- expire listings at ``valid_until`` (``workflows.listing.expire_due``);
-- bring framework waves into force (``workflows.framework.bring_into_force``);
-- remind whoever must act ``REMINDER_DAYS`` (7) days before each deadline, once
-  per deadline (``ReminderSent`` rows);
-- retry unsent e-mails, after the commit of the tick's transaction.
+The steps are the domains' (lapse unanswered information requests, expire listings, bring
+framework waves into force, send reminders) and are handed in by the caller
+(``catalogue.schedule``), so this runner knows no domain. Each step only acts on what is
+due, so running the clock twice in a row changes nothing the second time.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from catalogue import db
-from catalogue.accounts.models import User
-from catalogue.commission import rules
-from catalogue.commission.models import Assignment, RapporteurReport, ReminderSent
-from catalogue.commission.settings import setting
-from catalogue.dossiers.models import Dossier, DossierKind, DossierState, InformationRequest
-from catalogue.errors import DomainError
-from catalogue.notifications import services as notifications
-from workflows import engine
 
-log = logging.getLogger(__name__)
+@dataclass(frozen=True)
+class Step:
+    """One time-driven step: ``run(session, day)`` returns how many things it changed."""
+
+    name: str
+    label: str  # shown in the summary
+    run: Callable[[Session, date], int]
 
 
 @dataclass
 class TickResult:
-    lapsed: int = 0
-    expired: int = 0
-    in_force: int = 0
-    reminders: int = 0
-    skipped: list[str] = field(default_factory=list)
+    """How many things each step changed, by step name (``result.lapsed``)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> int:
+        counts = self.__dict__.get("counts", {})
+        if name in counts:
+            return int(counts[name])
+        raise AttributeError(name)
 
     def summary(self) -> str:
-        text = (f"caducs : {self.lapsed}, fiches expirées : {self.expired}, "
-                f"référentiels en vigueur : {self.in_force}, rappels : {self.reminders}")
-        return text + (f" ; ignorés : {', '.join(self.skipped)}" if self.skipped else "")
+        """One line: each step's label and count."""
+        return ", ".join(f"{self.labels[name]} : {count}" for name, count in self.counts.items())
 
 
-def _optional(module: str, attr: str) -> Any | None:
-    """A step owned by another domain, skipped (and said so) until it exists."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return None
-
-
-def lapse_overdue(session: Session, on: date) -> int:
-    """Fire ``lapse`` on each dossier whose request went unanswered past its due date."""
-    from workflows.dossier import DOSSIER_LIFECYCLE
-
-    dossiers = session.scalars(
-        select(Dossier)
-        .where(Dossier.state == DossierState.INFORMATION_REQUESTED,
-               Dossier.id.in_(select(InformationRequest.dossier_id).where(
-                   InformationRequest.answered_at.is_(None), InformationRequest.due_on < on)))
-        .options(selectinload(Dossier.app)).order_by(Dossier.id)
-    ).all()
-    count = 0
-    for dossier in dossiers:
-        try:
-            with session.begin_nested():
-                engine.fire(session, DOSSIER_LIFECYCLE, dossier, "lapse", None, on=on)
-            count += 1
-        except DomainError as exc:  # someone answered meanwhile: nothing to do
-            log.info("lapse of dossier %s skipped: %s", dossier.id, exc.message)
-    return count
-
-
-def _remind(session: Session, kind: str, subject_type: str, subject_id: int, deadline: date,
-            users: list[User], message: str, context: dict[str, Any], link: str) -> int:
-    exists = session.scalar(select(ReminderSent.id).where(
-        ReminderSent.kind == kind, ReminderSent.subject_type == subject_type,
-        ReminderSent.subject_id == subject_id, ReminderSent.deadline == deadline))
-    if exists is not None or not users:
-        return 0
-    session.add(ReminderSent(kind=kind, subject_type=subject_type, subject_id=subject_id,
-                             deadline=deadline, recipients=len(users)))
-    notifications.notify(session, users, message,
-                         {"kind": kind, "deadline": deadline, **context}, link=link)
-    return 1
-
-
-def send_reminders(session: Session, on: date) -> int:
-    """Remind, once per deadline, whoever must act before it."""
-    horizon = on + timedelta(days=int(setting("REMINDER_DAYS")))
-    sent = 0
-    # Rapporteurs who have not filed their report, before the end of the review.
-    dossiers = session.scalars(
-        select(Dossier).options(selectinload(Dossier.app))
-        .where(Dossier.state == DossierState.UNDER_EVALUATION,
-               Dossier.review_due_on.is_not(None), Dossier.review_due_on >= on,
-               Dossier.review_due_on <= horizon)
-    ).all()
-    for dossier in dossiers:
-        filed = set(session.scalars(select(RapporteurReport.rapporteur_id).where(
-            RapporteurReport.dossier_id == dossier.id, RapporteurReport.round == dossier.round,
-            RapporteurReport.filed_at.is_not(None))))
-        waiting = [a.rapporteur for a in session.scalars(
-            select(Assignment).options(selectinload(Assignment.rapporteur))
-            .where(Assignment.dossier_id == dossier.id, Assignment.released_at.is_(None)))
-            if a.rapporteur_id not in filed]
-        sent += _remind(session, "review_due", "Dossier", dossier.id, dossier.review_due_on, waiting,
-                        "commission_reminder",
-                        {"reference": dossier.reference, "app_name": dossier.app.name},
-                        f"/commission/dossiers/{dossier.id}")
-    # The publisher, before an information request's due date.
-    requests = session.scalars(
-        select(InformationRequest).where(InformationRequest.answered_at.is_(None),
-                                         InformationRequest.due_on >= on,
-                                         InformationRequest.due_on <= horizon)
-    ).all()
-    for request in requests:
-        dossier = session.get(Dossier, request.dossier_id)
-        if dossier is None or dossier.state != DossierState.INFORMATION_REQUESTED:
-            continue
-        sent += _remind(session, "information_due", "InformationRequest", request.id, request.due_on,
-                        rules.publisher_members(session, dossier), "commission_reminder",
-                        {"reference": dossier.reference, "app_name": dossier.app.name},
-                        f"/editeur/dossiers/{dossier.id}")
-    sent += _listing_reminders(session, on, horizon)
-    return sent
-
-
-def _listing_reminders(session: Session, on: date, horizon: date) -> int:
-    """Owners of listings reaching ``valid_until`` without an open renewal, and of
-    listings under an older wave before the new wave's compliance deadline."""
-    from catalogue.frameworks.models import Framework
-    from catalogue.listings.models import Listing, ListingState
-    from catalogue.publishers.models import MemberRole, Membership
-
-    def owners(organisation_id: int) -> list[User]:
-        return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.organisation_id == organisation_id, Membership.role == MemberRole.OWNER,
-            User.is_active.is_(True))))
-
-    sent = 0
-    listings = session.scalars(
-        select(Listing).options(selectinload(Listing.app))
-        .where(Listing.state == ListingState.PUBLISHED, Listing.valid_until >= on,
-               Listing.valid_until <= horizon)
-    ).all()
-    for listing in listings:
-        renewal_open = session.scalar(select(Dossier.id).where(
-            Dossier.app_id == listing.app_id, Dossier.kind == DossierKind.RENEWAL,
-            Dossier.state.not_in(("referenced", "refused", "lapsed", "withdrawn"))).limit(1))
-        if renewal_open is not None:
-            continue
-        sent += _remind(session, "listing_expiry", "Listing", listing.id, listing.valid_until,
-                        owners(listing.app.organisation_id), "commission_reminder",
-                        {"reference": "", "app_name": listing.app.name}, "/editeur/")
-    waves = session.scalars(select(Framework).where(
-        Framework.compliance_deadline.is_not(None), Framework.compliance_deadline >= on,
-        Framework.compliance_deadline <= horizon)).all()
-    for wave in waves:
-        older = session.scalars(
-            select(Listing).options(selectinload(Listing.app), selectinload(Listing.framework))
-            .where(Listing.state == ListingState.PUBLISHED, Listing.framework_id != wave.id)
-        ).all()
-        for listing in older:
-            if listing.framework.code != wave.code or listing.framework.effective_from >= wave.effective_from:
-                continue
-            sent += _remind(session, "compliance_deadline", "Listing", listing.id, wave.compliance_deadline,
-                            owners(listing.app.organisation_id), "commission_reminder",
-                            {"reference": wave.label, "app_name": listing.app.name}, "/editeur/")
-    return sent
-
-
-def tick(session: Session, today: date) -> TickResult:
-    """Run every time-driven step due on ``today``; idempotent. Flushes, never commits:
-    the caller commits, after which unsent e-mails are retried."""
+def tick(session: Session, today: date, steps: Sequence[Step]) -> TickResult:
+    """Run every step for ``today``, in order; idempotent. Flushes, never commits."""
     result = TickResult()
-    result.lapsed = lapse_overdue(session, today)
-    expire_due = _optional("workflows.listing", "expire_due")
-    if expire_due is None:
-        result.skipped.append("expiration des fiches (workflows.listing absent)")
-    else:
-        result.expired = int(expire_due(session, today) or 0)
-    bring_into_force = _optional("workflows.framework", "bring_into_force")
-    if bring_into_force is None:
-        result.skipped.append("entrée en vigueur (workflows.framework absent)")
-    else:
-        result.in_force = int(bring_into_force(session, today) or 0)
-    result.reminders = send_reminders(session, today)
+    for step in steps:
+        result.counts[step.name] = int(step.run(session, today) or 0)
+        result.labels[step.name] = step.label
     session.flush()
-    db.after_commit(session, lambda: notifications.deliver_pending(session))
     return result

@@ -10,7 +10,6 @@ effects and records the audit event.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from catalogue.audit import services as audit
 from catalogue.errors import Conflict, DomainError
 
 SYSTEM = "system"  # the role of the clock (``flask workflows tick``)
@@ -48,17 +46,8 @@ class Context:
 
 Guard = Callable[[Context], str | None]
 Effect = Callable[[Context], None]
-# A guard or effect may be named "package.module:function", resolved at first use, so
-# that tables can name rules living in domain packages without import cycles.
-Rule = Guard | Effect | str
-
-
-def resolve(rule: Rule) -> Callable[[Context], Any]:
-    """The callable a rule names."""
-    if callable(rule):
-        return rule
-    module_name, _, attr = rule.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+# Records a fired transition (the audit trail): session, action, actor, subject, payload.
+Recorder = Callable[[Session, str, Any, Any, dict[str, Any]], object]
 
 
 @dataclass(frozen=True)
@@ -68,8 +57,8 @@ class Transition:
     target: str | Callable[[Context], str]
     roles: frozenset[str]
     label: str  # French label of the action button
-    guards: tuple[Rule, ...] = ()
-    effects: tuple[Rule, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
     # Other states the target callable may choose (for diagrams and tests).
     alternative_targets: tuple[str, ...] = ()
 
@@ -93,8 +82,12 @@ class Lifecycle:
     final: frozenset[str]
     transitions: tuple[Transition, ...]
     roles_of: Callable[[Session, Any, Any], frozenset[str]]
+    # The domain injects its audit recorder: the engine knows no domain service.
+    record: Recorder
     state_labels: dict[str, str] = field(default_factory=dict)
     state_attr: str = "state"
+    # The refusal names the subject ("le dossier"); generic otherwise.
+    subject_phrase: str = ""
 
     def transition(self, name: str) -> Transition:
         for t in self.transitions:
@@ -114,22 +107,25 @@ class Availability:
     reason: str | None = None
 
 
-def _roles(lifecycle: Lifecycle, session: Session, subject: Any, actor: Any | None) -> frozenset[str]:
+def _roles(lifecycle: Lifecycle, session: Session, subject: Any, actor: Any | None,
+           known: frozenset[str] | None) -> frozenset[str]:
     if actor is None:
         return frozenset({SYSTEM})
-    return lifecycle.roles_of(session, subject, actor)
+    # A view that already computed the actor's roles on this object passes them in.
+    return known if known is not None else lifecycle.roles_of(session, subject, actor)
 
 
 def _refusal(lifecycle: Lifecycle, transition: Transition, ctx: Context) -> str | None:
     state = lifecycle.state_of(ctx.subject)
     if state not in transition.sources:
         label = lifecycle.state_labels.get(state, state)
-        return f"Action impossible : le dossier est dans l'état « {label} »." if lifecycle.name == "dossier" \
-            else f"Action impossible dans l'état « {label} »."
+        if lifecycle.subject_phrase:
+            return f"Action impossible : {lifecycle.subject_phrase} est dans l'état « {label} »."
+        return f"Action impossible dans l'état « {label} »."
     if not (transition.roles & ctx.roles):
         return "Vous n'avez pas le rôle requis pour cette action."
     for guard in transition.guards:
-        reason = resolve(guard)(ctx)
+        reason = guard(ctx)
         if reason:
             return reason
     return None
@@ -143,10 +139,11 @@ def available(
     *,
     names: Iterable[str] | None = None,
     data: dict[str, Any] | None = None,
+    roles: frozenset[str] | None = None,
 ) -> list[Availability]:
     """Every transition leaving the subject's state that the actor holds a role for,
     with whether its guards pass and, if not, why."""
-    roles = _roles(lifecycle, session, subject, actor)
+    roles = _roles(lifecycle, session, subject, actor, roles)
     state = lifecycle.state_of(subject)
     wanted = set(names) if names is not None else None
     result = []
@@ -167,6 +164,8 @@ def fire(
     subject: Any,
     name: str,
     actor: Any | None,
+    *,
+    roles: frozenset[str] | None = None,
     **data: Any,
 ) -> Context:
     """Fire one transition: check, change the state, run effects, audit.
@@ -176,7 +175,7 @@ def fire(
     (the subject's ``version_id`` moved under us). Nothing is committed here.
     """
     transition = lifecycle.transition(name)
-    roles = _roles(lifecycle, session, subject, actor)
+    roles = _roles(lifecycle, session, subject, actor, roles)
     source = lifecycle.state_of(subject)
     ctx = Context(session, subject, actor, roles, transition, dict(data), source=source)
     reason = _refusal(lifecycle, transition, ctx)
@@ -195,18 +194,13 @@ def fire(
             "Une autre personne vient de modifier cet objet ; rechargez la page et réessayez."
         ) from None
     for effect in transition.effects:
-        resolve(effect)(ctx)
+        effect(ctx)
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(
             "Une autre personne vient de modifier cet objet ; rechargez la page et réessayez."
         ) from None
-    audit.record(
-        session,
-        f"{lifecycle.name}.{transition.name}",
-        actor=actor,
-        subject=subject,
-        payload={"from": source, "to": target, **ctx.audit_payload},
-    )
+    lifecycle.record(session, f"{lifecycle.name}.{transition.name}", actor, subject,
+                     {"from": source, "to": target, **ctx.audit_payload})
     return ctx

@@ -23,8 +23,9 @@ from catalogue.apps.models import App, Pricing, Screenshot
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.vocabulary import PREDICATES
+from catalogue.listings.queries import listing_of
 from catalogue.publishers.models import Membership, Organisation
-from catalogue.publishers.services import require_member
+from catalogue.publishers.permissions import require_member
 from catalogue.storage.services import get_storage, new_key
 
 MAX_SCREENSHOTS = 8
@@ -216,16 +217,6 @@ def create_app_profile(session: Session, organisation: Organisation, *, actor: U
     audit.record(session, "app.created", actor=actor, subject=app,
                  payload={"organisation_id": organisation.id, "slug": app.slug})
     return app
-
-
-def listing_of(session: Session, app: App) -> Any | None:
-    """The app's listing while it is live (published or suspended), else None."""
-    from catalogue.listings.models import Listing, ListingState
-
-    return session.scalar(
-        select(Listing).where(Listing.app_id == app.id,
-                              Listing.state.in_((ListingState.PUBLISHED, ListingState.SUSPENDED)))
-    )
 
 
 def update_app_profile(session: Session, app: App, *, actor: User, **fields: Any) -> App:

@@ -13,9 +13,9 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.apps.forms import AppProfileForm, LogoForm, ScreenshotForm
 from catalogue.apps.models import App
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.errors import ValidationFailed
-from catalogue.publishers import services as publishers
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.views import apply_errors
 from catalogue.storage.services import StorageError, get_storage
 from catalogue.web import attempt, commit
@@ -47,7 +47,7 @@ def _form_page(form: AppProfileForm, *, organisation: Any, app: App | None = Non
 @login_required
 def new(organisation_id: int) -> Any:
     """Describe a new app (the orientation questionnaire)."""
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     form = AppProfileForm(lang=_lang())
     if request.method == "GET":
         form.languages.data = ["fr"]
@@ -70,12 +70,12 @@ def show(app_id: int) -> Any:
     """The app: profile, logo and screenshots, dossiers, what can be opened next."""
     app = apps.app_for_user(db.session, app_id, current_user)
     listing = apps.listing_of(db.session, app)
-    app_dossiers = dossiers.dossiers_of_app(db.session, app)
+    app_dossiers = dossier_queries.dossiers_of_app(db.session, app)
     open_kinds = {d.kind.value for d in app_dossiers if d.is_open}
     return render_template(
         "apps/show.html", app=app, listing=listing, dossiers=app_dossiers, open_kinds=open_kinds,
-        renewal=dossiers.renewal_offer(db.session, app) if listing else None,
-        library=dossiers.evidence_library(db.session, app.organisation, app),
+        renewal=dossier_queries.renewal_offer(db.session, app) if listing else None,
+        library=dossier_queries.evidence_library(db.session, app.organisation, app),
         logo_form=LogoForm(), screenshot_form=ScreenshotForm(),
     )
 
@@ -167,7 +167,7 @@ def _visible_app(app_id: int) -> App:
         abort(404)
     if apps.listing_of(db.session, app) is not None:
         return app
-    if current_user.is_authenticated and publishers.member_role(
+    if current_user.is_authenticated and publisher_queries.member_role(
             db.session, app.organisation_id, current_user.id) is not None:
         return app
     abort(404)

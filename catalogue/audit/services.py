@@ -141,3 +141,9 @@ def events_for(session: Session, subject_type: str, subject_id: Any) -> list[Aud
             .order_by(AuditEvent.id)
         )
     )
+
+
+def record_transition(session: Session, action: str, actor: Any | None, subject: Any,
+                      payload: dict[str, Any]) -> AuditEvent:
+    """The workflow engine's recorder: one audit event per fired transition."""
+    return record(session, action, actor=actor, subject=subject, payload=payload)

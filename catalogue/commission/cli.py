@@ -14,7 +14,7 @@ cli = AppGroup("workflows", help="Lifecycles: the clock and the diagrams.")
 
 
 def _tick_once() -> str:
-    from workflows.clock import tick
+    from catalogue.schedule import tick
 
     try:
         result = tick(db.session, today())
@@ -55,8 +55,8 @@ def run_command(every: int, times: int) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 when the committed diagrams are stale.")
 def diagram_command(check: bool) -> None:
     """Write each lifecycle as Mermaid (.mmd) and Graphviz (.dot) into docs/lifecycles/."""
+    from catalogue.lifecycles import all_lifecycles
     from workflows.diagrams import DOCS_DIR, render_all, write_all
-    from workflows.registry import all_lifecycles
 
     lifecycles = all_lifecycles()
     if check:

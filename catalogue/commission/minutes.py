@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission.models import (
     AgendaItem,
     AgendaItemOutcome,
@@ -19,7 +19,7 @@ from catalogue.commission.models import (
     Vote,
     VoteChoice,
 )
-from workflows.dossier import has_declared_interest
+from catalogue.commission.queries import has_declared_interest
 
 OPINION_LABELS = {
     "favourable": "Favorable",
@@ -44,7 +44,7 @@ def _md(text: str) -> str:
 def render_minutes(session: Session, commission_session: CommissionSession) -> str:
     """The minutes: attendance, then per item the votes, the opinion or the postponement,
     and the members who did not take part with why."""
-    members = rules.sitting_members(session)
+    members = commission_queries.sitting_members(session)
     attendance = {a.user_id: a.present for a in session.scalars(
         select(Attendance).where(Attendance.session_id == commission_session.id))}
     items = session.scalars(
@@ -63,7 +63,7 @@ def render_minutes(session: Session, commission_session: CommissionSession) -> s
         f"Séance du {when}" + (f", {_md(commission_session.location)}" if commission_session.location else "")
         + ".",
         "",
-        f"Quorum requis : {rules.quorum_required(session)} membre(s). "
+        f"Quorum requis : {commission_queries.quorum_required(session)} membre(s). "
         f"Présents : {len(present)} sur {len(members)}.",
         "",
         "## Présences",

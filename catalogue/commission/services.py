@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue.accounts import queries as accounts_queries
 from catalogue.accounts.models import COMMISSION_ROLES, Role, User
 from catalogue.audit import services as audit
 from catalogue.clock import now, today
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission.models import (
     AgendaItem,
     AgendaItemOutcome,
@@ -39,11 +40,15 @@ from catalogue.commission.models import (
     Vote,
     VoteChoice,
 )
+from catalogue.commission.permissions import require_role
+from catalogue.commission.queries import has_declared_interest
+from catalogue.dossiers import queries as dossier_queries
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
+from catalogue.dossiers.permissions import roles_on_dossier
 from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from catalogue.publishers.models import Organisation
 from workflows import engine
-from workflows.dossier import DOSSIER_LIFECYCLE, has_declared_interest, roles_on_dossier
 
 S = DossierState
 
@@ -52,10 +57,6 @@ def _fire(session: Session, dossier: Dossier, name: str, actor: User | None, **d
     engine.fire(session, DOSSIER_LIFECYCLE, dossier, name, actor, **data)
     return dossier
 
-
-def _require_role(actor: User, *roles: Role) -> None:
-    if not actor.has_role(*roles):
-        raise PermissionDenied("Vous n'avez pas le rôle requis pour cette action.")
 
 
 # --- Interests -------------------------------------------------------------------
@@ -134,7 +135,7 @@ def interests_of(session: Session, user: User) -> list[InterestDeclaration]:
 
 def all_interests(session: Session, *, actor: User) -> list[InterestDeclaration]:
     """Every declaration (the secretariat's register)."""
-    _require_role(actor, Role.SECRETARIAT, Role.CHAIR)
+    require_role(actor, Role.SECRETARIAT, Role.CHAIR)
     return list(session.scalars(
         select(InterestDeclaration)
         .options(selectinload(InterestDeclaration.organisation), selectinload(InterestDeclaration.user))
@@ -167,7 +168,7 @@ def rapporteur_candidates(session: Session, dossier: Dossier) -> list[Candidate]
         .where(Assignment.dossier_id != dossier.id).group_by(Assignment.rapporteur_id)
     ).all())
     candidates = []
-    for user in rules.users_with_role(session, Role.RAPPORTEUR):
+    for user in accounts_queries.users_with_role(session, Role.RAPPORTEUR):
         if has_declared_interest(session, user.id, dossier.organisation_id):
             continue
         if user.id in _publisher_member_ids(session, dossier):
@@ -183,7 +184,7 @@ def rapporteur_candidates(session: Session, dossier: Dossier) -> list[Candidate]
 
 
 def _publisher_member_ids(session: Session, dossier: Dossier) -> set[int]:
-    return {u.id for u in rules.publisher_members(session, dossier)}
+    return {u.id for u in commission_queries.publisher_members(session, dossier)}
 
 
 def propose_rapporteurs(session: Session, dossier: Dossier) -> list[User]:
@@ -194,7 +195,7 @@ def propose_rapporteurs(session: Session, dossier: Dossier) -> list[User]:
 def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Sequence[int], *,
                        actor: User, override_reason: str | None = None) -> list[Assignment]:
     """Confirm the proposal or override it (with a reason); replaces current assignments."""
-    _require_role(actor, Role.SECRETARIAT)
+    require_role(actor, Role.SECRETARIAT)
     if dossier.state not in (S.SUBMITTED, S.UNDER_EVALUATION, S.INFORMATION_REQUESTED):
         raise ValidationFailed("Les rapporteurs se désignent entre le dépôt et la fin de l'instruction.")
     ids = list(dict.fromkeys(int(i) for i in rapporteur_ids))
@@ -298,7 +299,7 @@ def file_report(session: Session, dossier: Dossier, *, actor: User,
     report = current_report(session, dossier, actor)
     if report is not None and report.filed_at is not None:
         raise Conflict("Votre rapport est déjà déposé : il ne peut plus être modifié.")
-    applicable = {r.id: r for r in rules.applicable_requirements(session, dossier)}
+    applicable = {r.id: r for r in dossier_queries.applicable_requirements(session, dossier)}
     errors: dict[str, str] = {}
     try:
         opinion = OpinionValue(proposed_opinion) if proposed_opinion else None
@@ -347,7 +348,7 @@ def file_report(session: Session, dossier: Dossier, *, actor: User,
         raise ValidationFailed("Le rapport contient des erreurs.", errors=errors)
     session.flush()
     if submit:
-        problems = rules.report_problems(session, dossier, report)
+        problems = commission_queries.report_problems(session, dossier, report)
         if problems:
             raise ValidationFailed(" ".join(problems), errors={"report": " ".join(problems)})
         report.filed_at = now()
@@ -396,7 +397,7 @@ def complete_evaluation(session: Session, dossier: Dossier, *, actor: User) -> D
 def plan_session(session: Session, *, actor: User, title: str, scheduled_at: datetime | None,
                  location: str = "", dossier_ids: Sequence[int] = ()) -> CommissionSession:
     """Plan a session and put the given ready dossiers on its agenda, in that order."""
-    _require_role(actor, Role.SECRETARIAT)
+    require_role(actor, Role.SECRETARIAT)
     errors = {}
     if not (title or "").strip():
         errors["title"] = "Donnez un intitulé à la séance."
@@ -443,7 +444,7 @@ def _bump(session: Session, commission_session: CommissionSession) -> None:
 def open_session(session: Session, commission_session: CommissionSession, *,
                  actor: User) -> CommissionSession:
     """The chair opens a planned session (attendance and votes become possible)."""
-    _require_role(actor, Role.CHAIR)
+    require_role(actor, Role.CHAIR)
     if commission_session.state != SessionState.PLANNED:
         raise Conflict("Seule une séance programmée peut être ouverte.")
     if not commission_session.items:
@@ -460,11 +461,11 @@ def open_session(session: Session, commission_session: CommissionSession, *,
 def record_attendance(session: Session, commission_session: CommissionSession, *, actor: User,
                       present_ids: Iterable[int]) -> list[Attendance]:
     """The chair records who of the sitting members is present (others absent)."""
-    _require_role(actor, Role.CHAIR)
+    require_role(actor, Role.CHAIR)
     if commission_session.state != SessionState.OPEN:
         raise Conflict("La présence s'enregistre pendant la séance ouverte.")
     present = {int(i) for i in present_ids}
-    members = rules.sitting_members(session)
+    members = commission_queries.sitting_members(session)
     unknown = present - {m.id for m in members}
     if unknown:
         raise ValidationFailed("Seuls les membres de la commission peuvent être déclarés présents.")
@@ -499,7 +500,7 @@ def cast_vote(session: Session, item: AgendaItem, *, actor: User, choice: str) -
     except ValueError:
         message = "Choisissez votre vote."
         raise ValidationFailed(message, errors={"choice": message}) from None
-    reason = rules.eligible_voter_reason(session, item, actor)
+    reason = commission_queries.eligible_voter_reason(session, item, actor)
     if reason:
         raise PermissionDenied(reason)
     already = session.scalar(select(Vote.id).where(Vote.item_id == item.id, Vote.voter_id == actor.id))
@@ -521,7 +522,7 @@ def issue_opinion(session: Session, item: AgendaItem, *, actor: User, reservatio
     """The chair records the commission's opinion from the votes cast on the item."""
     dossier = item.dossier
     _fire(session, dossier, "issue_opinion", actor, item=item, reservations=reservations)
-    opinion = rules.latest_opinion(session, dossier)
+    opinion = commission_queries.latest_opinion(session, dossier)
     assert opinion is not None
     return opinion
 
@@ -536,7 +537,7 @@ def close_session(session: Session, commission_session: CommissionSession, *,
     """Close the session once every item is decided or postponed, and freeze its minutes."""
     from catalogue.commission.minutes import render_minutes
 
-    _require_role(actor, Role.CHAIR)
+    require_role(actor, Role.CHAIR)
     if commission_session.state != SessionState.OPEN:
         raise Conflict("Seule une séance ouverte peut être close.")
     pending = [i for i in commission_session.items if i.outcome == AgendaItemOutcome.PENDING]

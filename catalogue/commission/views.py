@@ -23,7 +23,7 @@ from catalogue.accounts.auth import roles_required
 from catalogue.accounts.models import COMMISSION_ROLES, Role
 from catalogue.audit import services as audit
 from catalogue.clock import today
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission.forms import InformationRequestForm, InterestForm, ReasonForm, SessionForm
 from catalogue.commission.minutes import OPINION_LABELS
@@ -43,12 +43,15 @@ from catalogue.commission.models import (
     Vote,
     VoteChoice,
 )
-from catalogue.commission.permissions import OVERSIGHT_ROLES, dossier_for_commission
+from catalogue.commission.queries import has_declared_interest
+from catalogue.dossiers import queries as dossier_queries
+from catalogue.dossiers.labels import STATE_LABELS
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState, InformationRequest
+from catalogue.dossiers.permissions import OVERSIGHT_ROLES, dossier_for_commission
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.publishers.models import Organisation, OrganisationStatus
 from catalogue.web import attempt, commit
-from workflows.dossier import DOSSIER_LIFECYCLE, STATE_LABELS, has_declared_interest, roles_on_dossier
 from workflows.engine import available
 
 bp = Blueprint("commission", __name__, url_prefix="/commission")
@@ -75,7 +78,7 @@ def _fail(exc: DomainError, endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values))
 
 
-def _dossier(dossier_id: int) -> Dossier:
+def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
     return dossier_for_commission(db.session, dossier_id, current_user)
 
 
@@ -97,7 +100,7 @@ def home() -> str:
         .order_by(CommissionSession.scheduled_at).limit(5)).all()
     decisions_waiting = []
     if current_user.has_role(Role.DECISION_MAKER):
-        conflicted = rules.interest_organisations(db.session, current_user.id)
+        conflicted = commission_queries.interest_organisations(db.session, current_user.id)
         decisions_waiting = [r for r in commission.queue(db.session, states=[S.OPINION_ISSUED])
                              if r.dossier.organisation_id not in conflicted]
     return render_template("commission/home.html", stats=stats, assignments=assignments,
@@ -116,7 +119,7 @@ def queue() -> str:
     overdue = request.args.get("retard") == "1"
     search = request.args.get("q", "")[:100]
     # A member with a declared interest does not even see that the publisher's dossiers exist.
-    conflicted = rules.interest_organisations(db.session, current_user.id)
+    conflicted = commission_queries.interest_organisations(db.session, current_user.id)
     rows = [r for r in commission.queue(db.session, states=states, overdue_only=overdue, search=search)
             if r.dossier.organisation_id not in conflicted]
     return render_template("commission/queue.html", rows=rows, selected=set(states), overdue=overdue,
@@ -130,14 +133,13 @@ def queue() -> str:
 @roles_required(*ANY_COMMISSION)
 def dossier(dossier_id: int) -> str:
     """Everything about a dossier the user may see, and the actions they may take (with why not)."""
-    from catalogue.dossiers import services as dossiers
+    from catalogue.dossiers import queries as dossier_queries
 
-    item = _dossier(dossier_id)
+    item, roles = _dossier(dossier_id)
     session = db.session
-    roles = roles_on_dossier(session, item, current_user)
-    actions = available(session, DOSSIER_LIFECYCLE, item, current_user)
-    answers = dossiers.current_answers(session, item)
-    requirements = rules.applicable_requirements(session, item)
+    actions = available(session, DOSSIER_LIFECYCLE, item, current_user, roles=roles)
+    answers = dossier_queries.current_answers(session, item)
+    requirements = dossier_queries.applicable_requirements(session, item)
     assignments = session.scalars(
         select(Assignment).options(selectinload(Assignment.rapporteur))
         .where(Assignment.dossier_id == item.id).order_by(Assignment.assigned_at)).all()
@@ -158,12 +160,12 @@ def dossier(dossier_id: int) -> str:
         admissibility=admissibility, opinions=opinions, decision=decision, agreement=agreement,
         reports=commission.visible_reports(session, item, current_user), own_report=own_report,
         planned_sessions=planned, events=audit.events_for(session, "Dossier", item.id),
-        clock=dossiers.review_clock(item),
+        clock=dossier_queries.review_clock(item),
     )
 
 
 def _action(dossier_id: int, fn: Any, success: str) -> Response:
-    item = _dossier(dossier_id)
+    item = _dossier(dossier_id)[0]
     try:
         fn(item)
     except DomainError as exc:
@@ -211,8 +213,8 @@ def schedule(dossier_id: int) -> Response:
 @roles_required(Role.SECRETARIAT)
 def incomplete(dossier_id: int) -> Any:
     """Declare the dossier incomplete, requirement by requirement."""
-    item = _dossier(dossier_id)
-    requirements = rules.applicable_requirements(db.session, item)
+    item = _dossier(dossier_id)[0]
+    requirements = dossier_queries.applicable_requirements(db.session, item)
     error = None
     values: dict[str, str] = {}
     if request.method == "POST":
@@ -242,7 +244,7 @@ def incomplete(dossier_id: int) -> Any:
 @roles_required(Role.SECRETARIAT)
 def rapporteurs(dossier_id: int) -> Any:
     """The automatic proposal, which the secretariat confirms or overrides with a reason."""
-    item = _dossier(dossier_id)
+    item = _dossier(dossier_id)[0]
     session = db.session
     candidates = commission.rapporteur_candidates(session, item)
     proposed = [c.user.id for c in candidates[:2]]
@@ -272,7 +274,7 @@ def rapporteurs(dossier_id: int) -> Any:
 @bp.route("/dossiers/<int:dossier_id>/complements", methods=["GET", "POST"])
 @roles_required(Role.SECRETARIAT, Role.RAPPORTEUR)
 def information(dossier_id: int) -> Any:
-    item = _dossier(dossier_id)
+    item = _dossier(dossier_id)[0]
     form = InformationRequestForm()
     if form.validate_on_submit():
         try:
@@ -293,11 +295,11 @@ def information(dossier_id: int) -> Any:
 @roles_required(Role.RAPPORTEUR)
 def report(dossier_id: int) -> Any:
     """The rapporteur's report: a verdict and comments per applicable requirement."""
-    item = _dossier(dossier_id)
+    item, roles = _dossier(dossier_id)
     session = db.session
-    if "rapporteur" not in roles_on_dossier(session, item, current_user):
+    if "rapporteur" not in roles:
         raise NotFound(_("Dossier introuvable."))
-    requirements = rules.applicable_requirements(session, item)
+    requirements = dossier_queries.applicable_requirements(session, item)
     errors: dict[str, str] = {}
     existing = commission.current_report(session, item, current_user)
     if request.method == "POST":
@@ -334,10 +336,9 @@ def report(dossier_id: int) -> Any:
                                  if existing and existing.proposed_opinion else ""),
             "summary": existing.summary if existing else "",
         }
-    from catalogue.dossiers import services as dossiers
 
     return render_template("commission/report.html", dossier=item, requirements=requirements,
-                           answers=dossiers.current_answers(session, item), values=values, errors=errors,
+                           answers=dossier_queries.current_answers(session, item), values=values, errors=errors,
                            filed=existing is not None and existing.filed_at is not None,
                            verdicts=[v.value for v in Verdict],
                            opinions=[o.value for o in OpinionValue]), 422 if errors else 200
@@ -347,10 +348,10 @@ def report(dossier_id: int) -> Any:
 @roles_required(Role.DECISION_MAKER)
 def decision(dossier_id: int) -> Any:
     """The State's decision, motivated requirement by requirement."""
-    item = _dossier(dossier_id)
+    item = _dossier(dossier_id)[0]
     session = db.session
-    requirements = rules.applicable_requirements(session, item)
-    opinion = rules.latest_opinion(session, item)
+    requirements = dossier_queries.applicable_requirements(session, item)
+    opinion = commission_queries.latest_opinion(session, item)
     values: dict[str, Any] = {"outcome": "", "motivation": "", "reasons": {}}
     error = None
     if request.method == "POST":
@@ -541,16 +542,16 @@ def session_page(session_id: int) -> str:
 
     row = _session(session_id)
     session = db.session
-    members = rules.sitting_members(session)
+    members = commission_queries.sitting_members(session)
     attendance = {a.user_id: a.present for a in session.scalars(
         select(Attendance).where(Attendance.session_id == row.id))}
     items = []
     for item in row.items:
         conflicted = has_declared_interest(session, current_user.id, item.dossier.organisation_id)
         own_vote = next((v for v in item.votes if v.voter_id == current_user.id), None)
-        vote_refusal = rules.eligible_voter_reason(session, item, current_user) \
+        vote_refusal = commission_queries.eligible_voter_reason(session, item, current_user) \
             if current_user.has_role(Role.MEMBER, Role.CHAIR) else None
-        opinion_refusal, counts, proposed = (rules.opinion_refusal(session, item)
+        opinion_refusal, counts, proposed = (commission_queries.opinion_refusal(session, item)
                                              if row.state == SessionState.OPEN
                                              and item.outcome == AgendaItemOutcome.PENDING
                                              else (None, {}, None))
@@ -560,7 +561,7 @@ def session_page(session_id: int) -> str:
                       "counts": counts, "proposed": proposed, "opinion": opinion})
     return render_template(
         "commission/session.html", session_row=row, items=items, members=members, attendance=attendance,
-        quorum=rules.quorum_required(session), present=len(rules.present_member_ids(session, row)),
+        quorum=commission_queries.quorum_required(session), present=len(commission_queries.present_member_ids(session, row)),
         is_chair=current_user.has_role(Role.CHAIR), choices=[c.value for c in VoteChoice],
         reason_form=ReasonForm(),
     )

@@ -21,16 +21,18 @@ from catalogue.accounts.models import User
 from catalogue.apps import services as apps
 from catalogue.apps.models import App
 from catalogue.clock import now, today
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission.models import InterestDeclaration
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf
 from catalogue.publishers import services as publishers
 from catalogue.publishers.models import MemberRole, Membership, Organisation
 from workflows import engine
-from workflows.dossier import DOSSIER_LIFECYCLE
 
 SLUG_PREFIX = "demo-commission-"
 
@@ -88,7 +90,7 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
         session, user=owner, legal_name=("Santé Connectée SAS", "Numérique & Soins SARL")[n % 2],
         siren=siren, address="8 rue des Lilas", postal_code=("69003", "31000")[n % 2],
         city=("Lyon", "Toulouse")[n % 2], legal_representative=owner.display_name)
-    dossiers.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
+    evidence_files.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
                           data=sample_pdf(f"Extrait Kbis {siren}", [organisation.legal_name]),
                           kind="registration_extract", title="Extrait Kbis")
     publishers.verify_organisation(session, organisation, actor=secretariat)
@@ -97,11 +99,11 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
 
 def _fill(session: Session, dossier: Dossier, owner: User) -> None:
     library: dict[str, int] = {}
-    for requirement in dossiers.applicable_requirements(session, dossier):
+    for requirement in dossier_queries.applicable_requirements(session, dossier):
         ids = []
         for kind in requirement.evidence or []:
             if kind not in library:
-                evidence = dossiers.add_evidence(
+                evidence = evidence_files.add_evidence(
                     session, dossier.organisation, actor=owner, app=dossier.app, filename=f"{kind}.pdf",
                     data=sample_pdf(f"{kind} — {dossier.app.name}", [dossier.app.name, requirement.code]),
                     kind=kind, title=kind.replace("_", " ").capitalize())
@@ -113,7 +115,7 @@ def _fill(session: Session, dossier: Dossier, owner: User) -> None:
 
 
 def _report(session: Session, dossier: Dossier, rapporteur: User, opinion: str, *, file: bool = True) -> None:
-    requirements = rules.applicable_requirements(session, dossier)
+    requirements = dossier_queries.applicable_requirements(session, dossier)
     assessments = {}
     for i, r in enumerate(requirements):
         verdict = "reservation" if (opinion != "favourable" and i == 0) else "compliant"
@@ -135,7 +137,7 @@ def seed(session: Session, options: Any) -> list[str]:
     from catalogue.frameworks.services import framework_in_force
 
     if framework_in_force(session) is None:
-        from workflows.framework import bring_into_force
+        from catalogue.frameworks.lifecycle import bring_into_force
 
         bring_into_force(session, today())
     if framework_in_force(session) is None:
@@ -189,11 +191,11 @@ def seed(session: Session, options: Any) -> list[str]:
         commission.accept_dossier(session, d, actor=secretariat)
 
     def reports(d: Dossier, opinion: str = "favourable") -> None:
-        for assignment in rules.active_assignments(session, d):
+        for assignment in commission_queries.active_assignments(session, d):
             _report(session, d, assignment.rapporteur, opinion)
         commission.complete_evaluation(session, d, actor=secretariat)
 
-    first_item = rules.applicable_requirements(session, built["incomplet"])[0].code
+    first_item = dossier_queries.applicable_requirements(session, built["incomplet"])[0].code
     commission.declare_incomplete(session, built["incomplet"], actor=secretariat, missing_items=[
         {"requirement_code": first_item, "field": "evidence",
          "message": "La pièce jointe est illisible : déposez le document au format PDF."},
@@ -201,7 +203,7 @@ def seed(session: Session, options: Any) -> list[str]:
          "message": "Le questionnaire d'orientation ne mentionne pas l'hébergeur des sauvegardes."}])
 
     admit(built["instruction"])
-    first = rules.active_assignments(session, built["instruction"])[0].rapporteur
+    first = commission_queries.active_assignments(session, built["instruction"])[0].rapporteur
     _report(session, built["instruction"], first, "favourable", file=False)
 
     admit(built["complements"])
@@ -259,7 +261,7 @@ def seed(session: Session, options: Any) -> list[str]:
                                      reason="Rapport complémentaire attendu sur la sécurité des échanges.")
             continue
         for voter, choice in zip(voters, votes[suffix], strict=True):
-            if rules.eligible_voter_reason(session, item, voter) is None:
+            if commission_queries.eligible_voter_reason(session, item, voter) is None:
                 commission.cast_vote(session, item, actor=voter, choice=choice)
         commission.issue_opinion(session, item, actor=chair, reservations=reservations.get(suffix, ""))
     commission.close_session(session, held, actor=chair)
@@ -270,7 +272,7 @@ def seed(session: Session, options: Any) -> list[str]:
         location="Salle du conseil", dossier_ids=[built["inscrit"].id])
     del planned
 
-    requirement = rules.applicable_requirements(session, built["refuse"])[0].code
+    requirement = dossier_queries.applicable_requirements(session, built["refuse"])[0].code
     commission.decide(session, built["refuse"], actor=decider, outcome="refused",
                       motivation="Avis défavorable de la commission : les garanties de sécurité "
                                  "sont insuffisantes.",

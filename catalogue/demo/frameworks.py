@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from catalogue.clock import today
 from catalogue.frameworks import services
+from catalogue.frameworks.lifecycle import STATE_LABELS, bring_into_force
 from catalogue.frameworks.loader import DATA_DIR
 from catalogue.frameworks.models import FrameworkStatus
-from workflows.framework import STATE_LABELS, bring_into_force
 
 WAVES = ("ens-2026.1.yaml", "ens-2027.1.yaml")
 

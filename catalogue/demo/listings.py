@@ -287,7 +287,7 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
     """Insert, in bulk, every row a listing rests on for each spec; returns how many."""
     if not specs:
         return 0
-    from catalogue.commission.settings import setting
+    from catalogue.settings import setting
 
     moment = now()
     validity = int(setting("LISTING_VALIDITY_DAYS"))

@@ -24,10 +24,13 @@ from catalogue.apps import services as apps
 from catalogue.apps.models import App
 from catalogue.clock import today
 from catalogue.demo.cli import DEMO_PASSWORD
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf, sample_png
 from catalogue.frameworks.vocabulary import evidence_label
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
 from catalogue.publishers.identifiers import luhn_valid
 from catalogue.publishers.models import MemberRole, Membership, Organisation
@@ -153,7 +156,7 @@ def _organisation(session: Session, email: str, secretariat: User) -> Organisati
             address=spec["address"], postal_code=spec["postal_code"], city=spec["city"],
             legal_representative=spec["legal_representative"], contact_phone=spec["contact_phone"])
     if organisation.status.value != "verified":
-        dossiers.add_evidence(session, organisation, actor=owner, filename="extrait-kbis.pdf",
+        evidence_files.add_evidence(session, organisation, actor=owner, filename="extrait-kbis.pdf",
                               data=sample_pdf(f"Extrait Kbis - SIREN {organisation.siren}",
                                               [organisation.legal_name, organisation.city]),
                               kind="registration_extract", title="Extrait Kbis")
@@ -161,7 +164,7 @@ def _organisation(session: Session, email: str, secretariat: User) -> Organisati
     colleague_email, colleague_name = spec["colleague"]
     colleague = accounts.find_user(session, colleague_email) or accounts.create_user(
         session, colleague_email, DEMO_PASSWORD, display_name=colleague_name, verified=True)
-    if publishers.member_role(session, organisation.id, colleague.id) is None:
+    if publisher_queries.member_role(session, organisation.id, colleague.id) is None:
         session.add(Membership(organisation_id=organisation.id, user_id=colleague.id, role=MemberRole.EDITOR))
         session.flush()
     return organisation
@@ -170,13 +173,14 @@ def _organisation(session: Session, email: str, secretariat: User) -> Organisati
 def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: int | None = None) -> None:
     """Answer applicable requirements ``compliant`` with one generated PDF per evidence kind
     (all of them, or the first ``stop_after``)."""
-    library = {e.kind: e.id for e in dossiers.evidence_library(session, dossier.organisation, dossier.app)}
-    requirements = dossiers.applicable_requirements(session, dossier)
+    library = {e.kind: e.id
+               for e in dossier_queries.evidence_library(session, dossier.organisation, dossier.app)}
+    requirements = dossier_queries.applicable_requirements(session, dossier)
     for requirement in requirements[:stop_after] if stop_after is not None else requirements:
         ids = []
         for kind in requirement.evidence or []:
             if kind not in library:
-                evidence = dossiers.add_evidence(
+                evidence = evidence_files.add_evidence(
                     session, dossier.organisation, actor=actor, app=dossier.app, filename=f"{kind}.pdf",
                     data=sample_pdf(f"{kind.replace('_', ' ').capitalize()} - {dossier.app.name}",
                                     [dossier.organisation.legal_name, f"Exigence {requirement.code}",
@@ -206,7 +210,7 @@ def seed(session: Session, options: Any) -> list[str]:
     from catalogue.frameworks.services import framework_in_force
 
     if framework_in_force(session) is None:
-        from workflows.framework import bring_into_force
+        from catalogue.frameworks.lifecycle import bring_into_force
 
         bring_into_force(session, today())
     secretariat = _secretariat(session)

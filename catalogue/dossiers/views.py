@@ -16,14 +16,17 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.audit import services as audit
 from catalogue.clock import today
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import permissions as dossier_permissions
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
-from catalogue.dossiers.models import DossierKind, DossierState, Evidence, InformationRequest
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
+from catalogue.dossiers.models import Dossier, DossierKind, DossierState, Evidence, InformationRequest
 from catalogue.errors import Conflict, DomainError, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
-from catalogue.publishers import services as publishers
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole
 from catalogue.web import attempt, commit
-from workflows.dossier import DOSSIER_LIFECYCLE
 from workflows.engine import TransitionRefused, available
 
 bp = Blueprint("dossiers", __name__)
@@ -55,8 +58,8 @@ def open(app_id: int) -> Any:
     return redirect(url_for("dossiers.assessment", dossier_id=dossier.id))
 
 
-def _dossier(dossier_id: int) -> Any:
-    return dossiers.publisher_dossier(db.session, dossier_id, current_user)
+def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
+    return dossier_permissions.publisher_dossier(db.session, dossier_id, current_user)
 
 
 @bp.get("/editeur/dossiers/<int:dossier_id>")
@@ -65,10 +68,11 @@ def show(dossier_id: int) -> Any:
     """Follow-up: state, next actor, clock, timeline, requests, rounds, opinion, decision."""
     from catalogue.commission.models import Agreement, Decision, Opinion
 
-    dossier = _dossier(dossier_id)
+    dossier, roles = _dossier(dossier_id)
     session = db.session
-    role = publishers.member_role(session, dossier.organisation_id, current_user.id)
-    actions = {a.transition.name: a for a in available(session, DOSSIER_LIFECYCLE, dossier, current_user)}
+    role = publisher_queries.member_role(session, dossier.organisation_id, current_user.id)
+    actions = {a.transition.name: a for a in available(session, DOSSIER_LIFECYCLE, dossier, current_user,
+                                                           roles=roles)}
     requests = list(session.scalars(
         select(InformationRequest).where(InformationRequest.dossier_id == dossier.id)
         .order_by(InformationRequest.requested_at)))
@@ -84,11 +88,12 @@ def show(dossier_id: int) -> Any:
         "dossiers/show.html", dossier=dossier, role=role, is_owner=role == MemberRole.OWNER,
         actions=actions, requests=requests, request_evidence=request_evidence,
         open_request=next((r for r in requests if r.answered_at is None), None),
-        clock=dossiers.review_clock(dossier), next_actor=dossiers.NEXT_ACTOR.get(dossier.state, ""),
+        clock=dossier_queries.review_clock(dossier),
+        next_actor=dossier_queries.NEXT_ACTOR.get(dossier.state, ""),
         opinion=opinion, decision=decision, agreement=agreement, events=_timeline(events),
-        changes=dossiers.round_changes(session, dossier),
+        changes=dossier_queries.round_changes(session, dossier),
         missing_items=_missing_items(dossier),
-        library=dossiers.evidence_library(session, dossier.organisation, dossier.app),
+        library=dossier_queries.evidence_library(session, dossier.organisation, dossier.app),
         form_errors=request.args.get("erreur"),
     )
 
@@ -136,13 +141,13 @@ def _missing_items(dossier: Any) -> list[dict[str, Any]]:
 @login_required
 def assessment(dossier_id: int) -> Any:
     """Self-assessment overview: progress per category and the completeness panel."""
-    dossier = _dossier(dossier_id)
-    answers = dossiers.current_answers(db.session, dossier, working=True)
+    dossier = _dossier(dossier_id)[0]
+    answers = dossier_queries.current_answers(db.session, dossier, working=True)
     return render_template(
         "dossiers/assessment.html", dossier=dossier,
-        progress=dossiers.progress(db.session, dossier, answers),
-        problems=dossiers.submission_problems(db.session, dossier),
-        editable=dossiers.working_round(dossier) is not None,
+        progress=dossier_queries.progress(db.session, dossier, answers),
+        problems=dossier_queries.submission_problems(db.session, dossier),
+        editable=dossier_queries.working_round(dossier) is not None,
         submit_errors=None,
     )
 
@@ -150,8 +155,8 @@ def assessment(dossier_id: int) -> Any:
 def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, str]] | None = None,
                    typed: dict[str, dict[str, Any]] | None = None, status: int = 200) -> Any:
     session = db.session
-    answers = dossiers.current_answers(session, dossier, working=True)
-    progress = dossiers.progress(session, dossier, answers)
+    answers = dossier_queries.current_answers(session, dossier, working=True)
+    progress = dossier_queries.progress(session, dossier, answers)
     current = next((p for p in progress if p.code == category), None)
     if current is None:
         from catalogue.errors import NotFound
@@ -162,9 +167,9 @@ def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, s
         "dossiers/category.html", dossier=dossier, category=current, progress=progress,
         previous=progress[index - 1] if index > 0 else None,
         next=progress[index + 1] if index + 1 < len(progress) else None,
-        answers=answers, library=dossiers.evidence_library(session, dossier.organisation, dossier.app),
-        changes=dossiers.requirement_changes(session, dossier),
-        editable=dossiers.working_round(dossier) is not None, errors=errors or {},
+        answers=answers, library=dossier_queries.evidence_library(session, dossier.organisation, dossier.app),
+        changes=dossier_queries.requirement_changes(session, dossier),
+        editable=dossier_queries.working_round(dossier) is not None, errors=errors or {},
         typed=typed or {}, evidence_kinds=EVIDENCE_KINDS, today=today(),
     ), status
 
@@ -173,7 +178,7 @@ def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, s
 @login_required
 def category(dossier_id: int, category: str) -> Any:
     """One category of requirements: status, justification and evidence of each."""
-    return _category_page(_dossier(dossier_id), category)
+    return _category_page(_dossier(dossier_id)[0], category)
 
 
 def _parse_date(value: str) -> date | None:
@@ -188,9 +193,10 @@ def _parse_date(value: str) -> date | None:
 @login_required
 def save_category(dossier_id: int, category: str) -> Any:
     """Save every answer of the category (and upload new files) in one transaction."""
-    dossier = _dossier(dossier_id)
+    dossier, roles = _dossier(dossier_id)
     session = db.session
-    requirements = [r for r in dossiers.applicable_requirements(session, dossier) if r.category == category]
+    requirements = [r for r in dossier_queries.applicable_requirements(session, dossier)
+                    if r.category == category]
     errors: dict[str, dict[str, str]] = {}
     typed: dict[str, dict[str, Any]] = {}
     try:
@@ -204,7 +210,7 @@ def save_category(dossier_id: int, category: str) -> Any:
             upload = request.files.get(f"file-{code}")
             if upload is not None and upload.filename:
                 try:
-                    new = dossiers.add_evidence(
+                    new = evidence_files.add_evidence(
                         session, dossier.organisation, actor=current_user, app=dossier.app,
                         filename=upload.filename, data=upload.read(_upload_limit() + 1),
                         kind=form.get(f"kind-{code}", ""),
@@ -221,7 +227,7 @@ def save_category(dossier_id: int, category: str) -> Any:
                 dossiers.save_answer(session, dossier, code, actor=current_user,
                                      status=typed[code]["status"] or None,
                                      justification=typed[code]["justification"],
-                                     evidence_ids=evidence_ids)
+                                     evidence_ids=evidence_ids, roles=roles)
             except ValidationFailed as exc:
                 errors[code] = dict(exc.errors) if isinstance(exc.errors, dict) else {"status": exc.message}
     except (Conflict, DomainError) as exc:
@@ -231,7 +237,7 @@ def save_category(dossier_id: int, category: str) -> Any:
     if errors:
         # Nothing is kept when one answer is refused: the page shows what was typed.
         db.rollback()
-        dossier = _dossier(dossier_id)
+        dossier = _dossier(dossier_id)[0]
         return _category_page(dossier, category, errors=errors, typed=typed, status=422)
     commit()
     flash(_("Réponses enregistrées."), "success")
@@ -245,19 +251,19 @@ def save_category(dossier_id: int, category: str) -> Any:
 @login_required
 def submit(dossier_id: int) -> Any:
     """Submit (or resubmit): a receipt on success, every problem listed otherwise."""
-    dossier = _dossier(dossier_id)
+    dossier, roles = _dossier(dossier_id)
     try:
-        dossiers.submit_dossier(db.session, dossier, actor=current_user)
+        dossiers.submit_dossier(db.session, dossier, actor=current_user, roles=roles)
     except (ValidationFailed, TransitionRefused, Conflict) as exc:
         db.rollback()
-        dossier = _dossier(dossier_id)
-        answers = dossiers.current_answers(db.session, dossier, working=True)
+        dossier = _dossier(dossier_id)[0]
+        answers = dossier_queries.current_answers(db.session, dossier, working=True)
         messages = exc.errors if isinstance(exc.errors, list) else [exc.message]
         return render_template(
             "dossiers/assessment.html", dossier=dossier,
-            progress=dossiers.progress(db.session, dossier, answers),
-            problems=dossiers.submission_problems(db.session, dossier),
-            editable=dossiers.working_round(dossier) is not None,
+            progress=dossier_queries.progress(db.session, dossier, answers),
+            problems=dossier_queries.submission_problems(db.session, dossier),
+            editable=dossier_queries.working_round(dossier) is not None,
             submit_errors=messages if not isinstance(exc, Conflict) else [exc.message],
         ), 409 if isinstance(exc, Conflict) else 422
     commit()
@@ -269,12 +275,12 @@ def submit(dossier_id: int) -> Any:
 @login_required
 def receipt(dossier_id: int) -> Any:
     """Printable receipt: reference, framework, applicable requirements, evidence SHA-256."""
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id)[0]
     if dossier.reference is None or dossier.submitted_at is None:
         flash(_("Ce dossier n'a pas encore été déposé."), "info")
         return redirect(url_for("dossiers.show", dossier_id=dossier.id))
-    requirements = dossiers.applicable_requirements(db.session, dossier)
-    answers = dossiers.current_answers(db.session, dossier)
+    requirements = dossier_queries.applicable_requirements(db.session, dossier)
+    answers = dossier_queries.current_answers(db.session, dossier)
     evidence = sorted({e.id: e for a in answers.values() for e in a.evidence}.values(),
                       key=lambda e: e.title.lower())
     return render_template("dossiers/receipt.html", dossier=dossier, requirements=requirements,
@@ -294,13 +300,13 @@ def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
 @login_required
 def answer(dossier_id: int) -> Any:
     """Answer the information request (text, optional new file, files from the library)."""
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id)[0]
     ids = [int(i) for i in request.form.getlist("evidence") if i.isdigit()]
 
     def action() -> None:
         upload = request.files.get("file")
         if upload is not None and upload.filename:
-            new = dossiers.add_evidence(
+            new = evidence_files.add_evidence(
                 db.session, dossier.organisation, actor=current_user, app=dossier.app,
                 filename=upload.filename, data=upload.read(_upload_limit() + 1),
                 kind=request.form.get("kind", ""), title=request.form.get("title", "") or upload.filename,
@@ -315,7 +321,7 @@ def answer(dossier_id: int) -> Any:
 @bp.post("/editeur/dossiers/<int:dossier_id>/reserves")
 @login_required
 def lift(dossier_id: int) -> Any:
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id)[0]
     return _act(dossier, lambda: dossiers.lift_reservations(
         db.session, dossier, actor=current_user, statement=request.form.get("statement", "")),
         _("Levée des réserves déclarée : un rapporteur va la confirmer."), "#reserves")
@@ -324,7 +330,7 @@ def lift(dossier_id: int) -> Any:
 @bp.post("/editeur/dossiers/<int:dossier_id>/convention")
 @login_required
 def sign(dossier_id: int) -> Any:
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id)[0]
 
     def action() -> None:
         if request.form.get("accept") != "1":
@@ -337,7 +343,7 @@ def sign(dossier_id: int) -> Any:
 @bp.post("/editeur/dossiers/<int:dossier_id>/retrait")
 @login_required
 def withdraw(dossier_id: int) -> Any:
-    dossier = _dossier(dossier_id)
+    dossier = _dossier(dossier_id)[0]
     return _act(dossier, lambda: dossiers.withdraw_dossier(
         db.session, dossier, actor=current_user, reason=request.form.get("reason", "")),
         _("Dossier retiré."), "#retrait")
@@ -347,8 +353,8 @@ def withdraw(dossier_id: int) -> Any:
 @login_required
 def download_evidence(evidence_id: int) -> Response:
     """Download an evidence file: attachment, nosniff, audited; 404 for anyone not entitled."""
-    evidence = dossiers.evidence_for_download(db.session, evidence_id, current_user)
-    data = dossiers.evidence_content(evidence)
+    evidence = evidence_files.evidence_for_download(db.session, evidence_id, current_user)
+    data = evidence_files.evidence_content(evidence)
     commit()
     response = Response(data, mimetype=evidence.content_type)
     ascii_name = evidence.filename.encode("ascii", "replace").decode().replace("?", "_")

@@ -11,8 +11,8 @@ from catalogue import db
 from catalogue.clock import today
 from catalogue.errors import DomainError
 from catalogue.frameworks import services
+from catalogue.frameworks.lifecycle import STATE_LABELS
 from catalogue.frameworks.services import ImportOutcome
-from workflows.framework import STATE_LABELS
 
 cli = AppGroup("frameworks", help="Référentiels : import et liste des versions.")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -193,3 +194,13 @@ def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
         .options(joinedload(ListingEvent.listing).joinedload(Listing.app))
         .order_by(ListingEvent.occurred_at.desc(), ListingEvent.id.desc()).limit(limit)
     ))
+
+
+def listing_of(session: Session, app: App) -> Any | None:
+    """The app's listing while it is live (published or suspended), else None."""
+    from catalogue.listings.models import Listing, ListingState
+
+    return session.scalar(
+        select(Listing).where(Listing.app_id == app.id,
+                              Listing.state.in_((ListingState.PUBLISHED, ListingState.SUSPENDED)))
+    )

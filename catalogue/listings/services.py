@@ -23,6 +23,7 @@ from catalogue.dossiers.models import Dossier, DossierKind
 from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from catalogue.listings import cache
 from catalogue.listings.labels import facet_values
+from catalogue.listings.lifecycle import LISTING_LIFECYCLE
 from catalogue.listings.models import (
     Listing,
     ListingEvent,
@@ -36,7 +37,6 @@ from catalogue.listings.models import (
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
 from workflows.engine import fire
-from workflows.listing import LISTING_LIFECYCLE
 
 REPORT_TEXT_MIN = 10
 REPORT_TEXT_MAX = 5000
@@ -44,7 +44,7 @@ TRIAGE_NOTE_MAX = 2000
 
 
 def _setting(name: str) -> Any:
-    from catalogue.commission.settings import setting
+    from catalogue.settings import setting
 
     return setting(name)
 
@@ -189,7 +189,7 @@ def create_report(
     session: Session, listing: Listing, *, actor: User, kind: str, text: str
 ) -> Report:
     """A signed-in user reports a problem on a listing; the secretariat is told."""
-    from catalogue.commission.rules import users_with_role
+    from catalogue.accounts.queries import users_with_role
     from catalogue.notifications import services as notifications
 
     if actor is None:

@@ -7,19 +7,18 @@ records its audit event. An organisation always keeps at least one owner.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from catalogue.accounts import services as accounts
 from catalogue.accounts.models import Role, User
 from catalogue.audit import services as audit
 from catalogue.clock import now
-from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
 from catalogue.notifications import services as notifications
 from catalogue.publishers.identifiers import normalise, siren_problem, siret_problem
 from catalogue.publishers.models import (
@@ -29,96 +28,13 @@ from catalogue.publishers.models import (
     Organisation,
     OrganisationStatus,
 )
+from catalogue.publishers.permissions import require_member
+from catalogue.publishers.queries import INVITATION_LIFETIME, member_role, member_users, pending_invitations
 
-INVITATION_LIFETIME = timedelta(days=7)
 _INVITATION_SALT = "catalogue-ens/invitation"
 
 
 # --- Look-ups ------------------------------------------------------------------------------
-
-def member_role(session: Session, organisation_id: int, user_id: int) -> MemberRole | None:
-    """The user's role in the organisation, or None when not a member."""
-    return session.scalar(
-        select(Membership.role).where(
-            Membership.organisation_id == organisation_id, Membership.user_id == user_id
-        )
-    )
-
-
-def organisations_of(session: Session, user: User) -> list[Organisation]:
-    """The organisations the user belongs to, by name."""
-    return list(
-        session.scalars(
-            select(Organisation)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(Membership.user_id == user.id)
-            .order_by(Organisation.legal_name)
-        )
-    )
-
-
-def organisation_for_user(session: Session, organisation_id: int, user: User) -> Organisation:
-    """The organisation if the user is one of its members; NotFound otherwise."""
-    organisation = session.scalar(
-        select(Organisation)
-        .join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Organisation.id == organisation_id, Membership.user_id == user.id)
-        .options(selectinload(Organisation.memberships).selectinload(Membership.user))
-    )
-    if organisation is None:
-        raise NotFound("Organisation introuvable.")
-    return organisation
-
-
-def require_member(session: Session, organisation: Organisation, actor: User | None,
-                   *, owner: bool = False) -> MemberRole:
-    """The actor's role; NotFound for a stranger, PermissionDenied for an editor when
-    ``owner`` is required."""
-    role = member_role(session, organisation.id, actor.id) if actor is not None else None
-    if role is None:
-        raise NotFound("Organisation introuvable.")
-    if owner and role != MemberRole.OWNER:
-        raise PermissionDenied("Seul un propriétaire de l'organisation peut faire cette action.")
-    return role
-
-
-def members(session: Session, organisation: Organisation) -> list[Membership]:
-    """Memberships with their users, owners first."""
-    return list(
-        session.scalars(
-            select(Membership)
-            .where(Membership.organisation_id == organisation.id)
-            .options(selectinload(Membership.user))
-            .join(User, User.id == Membership.user_id)
-            .order_by(Membership.role.desc(), User.email)
-        )
-    )
-
-
-def member_users(session: Session, organisation_id: int) -> list[User]:
-    """The users of the organisation (to notify them)."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id == organisation_id)
-        )
-    )
-
-
-def pending_invitations(session: Session, organisation: Organisation) -> list[Invitation]:
-    """Invitations neither accepted, revoked nor expired."""
-    cutoff = now() - INVITATION_LIFETIME
-    return list(
-        session.scalars(
-            select(Invitation).where(
-                Invitation.organisation_id == organisation.id,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.created_at > cutoff,
-            ).order_by(Invitation.created_at.desc())
-        )
-    )
 
 
 # --- Sign-up and verification --------------------------------------------------------------
@@ -479,12 +395,3 @@ def remove_member(session: Session, membership: Membership, *, actor: User) -> N
                  payload={"user_id": user_id})
 
 
-def membership_for(session: Session, organisation: Organisation, membership_id: int) -> Membership:
-    """A membership of this organisation; NotFound otherwise."""
-    membership = session.scalar(
-        select(Membership).where(Membership.id == membership_id,
-                                 Membership.organisation_id == organisation.id)
-    )
-    if membership is None:
-        raise NotFound("Membre introuvable.")
-    return membership

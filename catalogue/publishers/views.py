@@ -12,9 +12,11 @@ from catalogue import db
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
 from catalogue.publishers.forms import (
     ExtractForm,
@@ -79,7 +81,7 @@ def signup() -> Any:
 @login_required
 def home() -> Any:
     """The publisher's organisations, apps and dossiers."""
-    organisations = publishers.organisations_of(db.session, current_user)
+    organisations = publisher_queries.organisations_of(db.session, current_user)
     if len(organisations) == 1:
         return redirect(url_for("publishers.organisation", organisation_id=organisations[0].id))
     return render_template("publishers/home.html", organisations=organisations)
@@ -108,18 +110,18 @@ def new_organisation() -> Any:
 
 def _organisation_page(organisation_id: int, *, extract_form: ExtractForm | None = None,
                        invite_form: InviteForm | None = None, status: int = 200) -> Any:
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
-    role = publishers.member_role(db.session, organisation.id, current_user.id)
-    library = dossiers.evidence_library(db.session, organisation)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
+    role = publisher_queries.member_role(db.session, organisation.id, current_user.id)
+    library = dossier_queries.evidence_library(db.session, organisation)
     # The organisation's own extract, not copies attached to an app's dossier.
     extracts = [e for e in library if e.kind == "registration_extract" and e.app_id is None]
     return render_template(
         "publishers/organisation.html", organisation=organisation, role=role,
         is_owner=role == MemberRole.OWNER,
-        members=publishers.members(db.session, organisation),
-        invitations=publishers.pending_invitations(db.session, organisation),
+        members=publisher_queries.members(db.session, organisation),
+        invitations=publisher_queries.pending_invitations(db.session, organisation),
         apps=apps.apps_of(db.session, organisation),
-        dossiers=dossiers.dossiers_of_organisation(db.session, organisation),
+        dossiers=dossier_queries.dossiers_of_organisation(db.session, organisation),
         extracts=extracts, extract_form=extract_form or ExtractForm(),
         invite_form=invite_form or InviteForm(), role_form=RoleForm(),
     ), status
@@ -136,7 +138,7 @@ def organisation(organisation_id: int) -> Any:
 @login_required
 def edit_organisation(organisation_id: int) -> Any:
     """An owner updates the organisation's details (the SIREN never changes)."""
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     form = OrganisationForm(obj=organisation)
     del form.siren
     if form.validate_on_submit():
@@ -159,7 +161,7 @@ def edit_organisation(organisation_id: int) -> Any:
 @login_required
 def upload_extract(organisation_id: int) -> Any:
     """Upload the registration extract the secretariat checks."""
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     form = ExtractForm()
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
@@ -167,7 +169,7 @@ def upload_extract(organisation_id: int) -> Any:
             form.file.errors = [_("Choisissez le fichier de l'extrait d'immatriculation.")]
         return _organisation_page(organisation.id, extract_form=form, status=422)
     try:
-        dossiers.add_evidence(
+        evidence_files.add_evidence(
             db.session, organisation, actor=current_user, filename=upload.filename,
             data=upload.read(_upload_limit() + 1), kind="registration_extract",
             title=_("Extrait d'immatriculation (Kbis)"), valid_until=form.valid_until.data,
@@ -186,7 +188,7 @@ def upload_extract(organisation_id: int) -> Any:
 @login_required
 def invite(organisation_id: int) -> Any:
     """An owner invites a member by e-mail."""
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     form = InviteForm()
     if not form.validate_on_submit():
         return _organisation_page(organisation.id, invite_form=form, status=422)
@@ -206,7 +208,7 @@ def invite(organisation_id: int) -> Any:
 @bp.post("/editeur/organisations/<int:organisation_id>/invitations/<int:invitation_id>/annuler")
 @login_required
 def revoke(organisation_id: int, invitation_id: int) -> Any:
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != organisation.id:
         return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
@@ -219,8 +221,8 @@ def revoke(organisation_id: int, invitation_id: int) -> Any:
 @bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/role")
 @login_required
 def change_role(organisation_id: int, membership_id: int) -> Any:
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
-    membership = publishers.membership_for(db.session, organisation, membership_id)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
+    membership = publisher_queries.membership_for(db.session, organisation, membership_id)
     form = RoleForm()
     if form.validate_on_submit():
         attempt(lambda: publishers.change_member_role(db.session, membership, actor=current_user,
@@ -232,8 +234,8 @@ def change_role(organisation_id: int, membership_id: int) -> Any:
 @bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/retirer")
 @login_required
 def remove(organisation_id: int, membership_id: int) -> Any:
-    organisation = publishers.organisation_for_user(db.session, organisation_id, current_user)
-    membership = publishers.membership_for(db.session, organisation, membership_id)
+    organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
+    membership = publisher_queries.membership_for(db.session, organisation, membership_id)
     leaving = membership.user_id == current_user.id
     try:
         publishers.remove_member(db.session, membership, actor=current_user)
@@ -294,9 +296,9 @@ def _publisher_helpers() -> dict[str, Any]:
     """Labels the publisher-space templates show (templates only present)."""
     from catalogue.apps import vocabulary
     from catalogue.apps.text import render_markdown
+    from catalogue.dossiers.labels import STATE_LABELS
     from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
     from catalogue.publishers.models import OrganisationStatus
-    from workflows.dossier import STATE_LABELS
 
     org_labels = {OrganisationStatus.PENDING: _("en attente de vérification"),
                   OrganisationStatus.VERIFIED: _("vérifiée"),

@@ -22,10 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 _SERVER_SIDE = """
 import sys
 from sqlalchemy import select
-from catalogue import create_app, db
+from catalogue import db
+from catalogue.app import create_app
 from catalogue.accounts.models import Role, User, UserRole
 from catalogue.publishers import services as publishers
 from catalogue.publishers.models import Organisation
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import Dossier
 from catalogue.dossiers.samples import sample_pdf
@@ -43,13 +46,13 @@ with app.app_context():
         owner = session.scalar(select(User).where(User.email == sys.argv[3]))
         dossier = session.scalar(select(Dossier).where(Dossier.organisation_id == organisation.id))
         library = {}
-        for requirement in dossiers.applicable_requirements(session, dossier):
+        for requirement in dossier_queries.applicable_requirements(session, dossier):
             if requirement.category == "eligibility":
                 continue
             ids = []
             for kind in requirement.evidence or []:
                 if kind not in library:
-                    library[kind] = dossiers.add_evidence(
+                    library[kind] = evidence_files.add_evidence(
                         session, organisation, actor=owner, app=dossier.app, filename=kind + ".pdf",
                         data=sample_pdf(kind), kind=kind, title=kind).id
                 ids.append(library[kind])

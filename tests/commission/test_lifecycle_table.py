@@ -9,10 +9,11 @@ import pytest
 from catalogue.accounts.models import Role
 from catalogue.commission import services as commission
 from catalogue.commission.models import Assignment, InterestDeclaration
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import DossierState
+from catalogue.dossiers.permissions import roles_on_dossier
 from catalogue.publishers.models import MemberRole, Membership
 from workflows import engine
-from workflows.dossier import DOSSIER_LIFECYCLE, roles_on_dossier
 
 S = DossierState
 # How each state is reached: through the services where the commission owns the path;

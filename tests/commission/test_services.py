@@ -10,7 +10,7 @@ from sqlalchemy import select
 from catalogue.accounts.models import Role
 from catalogue.audit.services import verify_chain
 from catalogue.clock import now, today
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission.models import (
     AdmissibilityDecision,
@@ -22,6 +22,7 @@ from catalogue.commission.models import (
     Verdict,
     VoteChoice,
 )
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import DossierState
 from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from catalogue.notifications.models import Notification
@@ -132,7 +133,7 @@ def test_interest_dates_are_checked_and_only_the_declarant_updates(session, team
                                    started_on=date(2024, 1, 1), ended_on=None)
     commission.update_interest(session, declaration, actor=member, nature="Ancien salarié",
                                started_on=date(2024, 1, 1), ended_on=date(2024, 12, 31))
-    assert not rules.has_declared_interest(session, member.id, dossier.organisation_id)
+    assert not commission_queries.has_declared_interest(session, member.id, dossier.organisation_id)
     with pytest.raises(PermissionDenied):
         commission.all_interests(session, actor=member)
     assert declaration in commission.all_interests(session, actor=team.secretariat)
@@ -163,7 +164,7 @@ def test_reports_are_independent_until_filed(session, team, review_dossier, adva
 def test_a_report_needs_every_verdict_and_is_final_once_filed(session, team, review_dossier, advance):
     dossier = advance(review_dossier(), "under_evaluation")
     r1 = team.rapporteurs[0]
-    requirements = rules.applicable_requirements(session, dossier)
+    requirements = dossier_queries.applicable_requirements(session, dossier)
     first = requirements[0]
     with pytest.raises(ValidationFailed, match="Verdict manquant"):
         commission.file_report(session, dossier, actor=r1,
@@ -193,10 +194,10 @@ def test_information_request_stops_the_clock_and_the_answer_pushes_the_due_date(
         commission.request_information(session, dossier, actor=team.rapporteurs[0], questions=" ")
     commission.request_information(session, dossier, actor=team.rapporteurs[0], questions="Hébergeur ?")
     assert dossier.state == S.INFORMATION_REQUESTED and dossier.clock_stopped_on == today()
-    request = rules.open_information_request(session, dossier)
+    request = commission_queries.open_information_request(session, dossier)
     assert request.due_on == today() + timedelta(days=30)
     clock.shift(timedelta(days=12))
-    stopped = rules.resume_review_clock(dossier)
+    stopped = commission_queries.resume_review_clock(dossier)
     assert stopped == 12 and dossier.review_due_on == due + timedelta(days=12)
     assert dossier.clock_stopped_on is None and dossier.days_stopped == 12
 
@@ -235,7 +236,7 @@ def test_votes_are_refused_outside_an_open_session_twice_absent_or_conflicted(se
 def test_no_opinion_without_quorum(session, team, scheduled):
     dossier, item = scheduled
     # Five sitting members: quorum is three.
-    assert rules.quorum_required(session) == 3
+    assert commission_queries.quorum_required(session) == 3
     open_with_attendance(item.session, team, present=[team.members[0], team.chair])
     commission.cast_vote(session, item, actor=team.members[0], choice="favourable")
     with pytest.raises(TransitionRefused, match="Quorum non atteint : 2 membre"):
@@ -276,10 +277,11 @@ def test_the_chair_breaks_a_tie(session, team, scheduled):
 
 
 def test_tie_without_the_chairs_vote_is_refused_with_the_reason():
-    _counts, opinion, reason = rules.tally([(1, "favourable"), (2, "unfavourable"), (3, "abstention")], {3})
+    _counts, opinion, reason = commission_queries.tally(
+        [(1, "favourable"), (2, "unfavourable"), (3, "abstention")], {3})
     assert opinion is None and "Égalité" in reason
-    assert rules.tally([(1, "abstention")], set())[1] is None
-    assert rules.tally([(1, VoteChoice.FAVOURABLE_WITH_RESERVATIONS)], set())[1] == \
+    assert commission_queries.tally([(1, "abstention")], set())[1] is None
+    assert commission_queries.tally([(1, VoteChoice.FAVOURABLE_WITH_RESERVATIONS)], set())[1] == \
         OpinionValue.FAVOURABLE_WITH_RESERVATIONS
 
 
@@ -352,7 +354,7 @@ def test_referencing_needs_a_favourable_opinion(session, team, review_dossier, a
     with pytest.raises(TransitionRefused, match="exigence par exigence"):
         commission.decide(session, dossier, actor=team.decision_maker, outcome="refused",
                           motivation="Avis défavorable.", reasons=[])
-    code = rules.applicable_requirements(session, dossier)[0].code
+    code = dossier_queries.applicable_requirements(session, dossier)[0].code
     decision = commission.decide(session, dossier, actor=team.decision_maker, outcome="refused",
                                  motivation="Avis défavorable.",
                                  reasons=[{"requirement_code": code, "reason": "Chiffrement absent."}])
@@ -372,7 +374,7 @@ def test_suspensive_reservations_block_referencing_until_a_rapporteur_confirms(
                           motivation="Avis favorable.")
     with pytest.raises(TransitionRefused, match="pas encore déclaré"):
         commission.confirm_lift(session, dossier, actor=team.rapporteurs[0])
-    owner = rules.publisher_members(session, dossier)[0]
+    owner = commission_queries.publisher_members(session, dossier)[0]
     dossiers.lift_reservations(session, dossier, actor=owner, statement="Rapport joint.")
     with pytest.raises(TransitionRefused, match="rôle"):
         commission.confirm_lift(session, dossier, actor=team.rapporteurs[2])
@@ -426,7 +428,7 @@ def test_percentile_is_nearest_rank():
 
 def test_verdict_values_are_the_three_of_design():
     assert {v.value for v in Verdict} == {"compliant", "not_compliant", "reservation"}
-    assert Role.CHAIR in rules.VOTING_ROLES
+    assert Role.CHAIR in commission_queries.VOTING_ROLES
 
 
 def test_publishers_answer_resumes_the_clock_pushed_by_the_days_stopped(
@@ -437,7 +439,7 @@ def test_publishers_answer_resumes_the_clock_pushed_by_the_days_stopped(
     due = dossier.review_due_on
     commission.request_information(session, dossier, actor=team.rapporteurs[0], questions="Hébergeur ?")
     clock.shift(timedelta(days=9))
-    owner = rules.publisher_members(session, dossier)[0]
+    owner = commission_queries.publisher_members(session, dossier)[0]
     dossiers.answer_information(session, dossier, actor=owner, answer="OVHcloud, région Gravelines.")
     assert dossier.state == S.UNDER_EVALUATION and dossier.round == 2
     assert dossier.review_due_on == due + timedelta(days=9) and dossier.clock_stopped_on is None

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from catalogue import db
 from catalogue.accounts.models import Role
 from catalogue.clock import now, today
-from catalogue.commission import rules
+from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission.models import AgendaItem, Assignment, Opinion
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import DossierState
 from tests.factories_commission import open_with_attendance
 
@@ -137,7 +138,7 @@ def test_override_without_reason_is_refused_next_to_the_field(client, login, tea
 
 def test_declare_incomplete_field_by_field(client, login, team, review_dossier, session):
     dossier = review_dossier()
-    code = rules.applicable_requirements(session, dossier)[0].code
+    code = dossier_queries.applicable_requirements(session, dossier)[0].code
     login(team.secretariat)
     response = client.post(f"/commission/dossiers/{dossier.id}/incomplet", data={})
     assert response.status_code == 422 and "élément manquant" in response.text
@@ -169,7 +170,7 @@ def test_conflicted_member_never_sees_the_dossier(client, login, team, review_do
 
 def test_report_form_files_a_report(client, login, team, review_dossier, advance, session):
     dossier = advance(review_dossier(), "under_evaluation")
-    requirements = rules.applicable_requirements(session, dossier)
+    requirements = dossier_queries.applicable_requirements(session, dossier)
     login(team.rapporteurs[0])
     data = {f"verdict-{r.id}": "compliant" for r in requirements}
     data["action"] = "file"
@@ -273,7 +274,7 @@ def test_listing_suspension_reinstatement_and_delisting_pages(client, login, tea
     from catalogue.listings.models import Listing
 
     dossier = advance(review_dossier(), "agreement_pending")
-    dossiers.sign_agreement(session, dossier, actor=rules.publisher_members(session, dossier)[0])
+    dossiers.sign_agreement(session, dossier, actor=commission_queries.publisher_members(session, dossier)[0])
     listing = session.scalar(select(Listing).where(Listing.app_id == dossier.app_id))
     login(team.secretariat)
     assert dossier.app.name in client.get("/commission/fiches").text

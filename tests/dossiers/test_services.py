@@ -9,6 +9,9 @@ from catalogue import db
 from catalogue.accounts.models import Role
 from catalogue.audit.models import AuditEvent
 from catalogue.commission.models import Agreement
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import permissions as dossier_permissions
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import AnswerStatus, Dossier, DossierState, Evidence
 from catalogue.dossiers.samples import sample_pdf
@@ -23,7 +26,7 @@ S = DossierState
 def test_dossier_is_frozen_to_the_framework_and_profile(session, make_dossier, clock):
     dossier = make_dossier()
     app = dossier.app
-    before = [r.code for r in dossiers.applicable_requirements(session, dossier)]
+    before = [r.code for r in dossier_queries.applicable_requirements(session, dossier)]
     assert dossier.framework.label == "ENS 2026.1"
     assert dossier.profile_snapshot["name"] == app.name
     from catalogue.apps import services as apps
@@ -31,7 +34,7 @@ def test_dossier_is_frozen_to_the_framework_and_profile(session, make_dossier, c
     apps.update_app_profile(session, app, actor=owner_of(session, app.organisation),
                             predicates=["processes_health_data", "uses_ai"], is_medical_device=True,
                             medical_device_class="I")
-    assert [r.code for r in dossiers.applicable_requirements(session, dossier)] == before
+    assert [r.code for r in dossier_queries.applicable_requirements(session, dossier)] == before
     assert "uses_ai" not in dossier.profile_snapshot["predicates"]
 
 
@@ -49,13 +52,13 @@ def test_one_open_dossier_per_app_and_kind(session, make_dossier, clock):
 def test_answers_are_checked_and_submission_lists_every_problem(session, make_dossier, clock):
     dossier = make_dossier()
     owner = owner_of(session, dossier.organisation)
-    requirements = dossiers.applicable_requirements(session, dossier)
+    requirements = dossier_queries.applicable_requirements(session, dossier)
     strict = next(r for r in requirements if not r.allow_not_applicable)
     with pytest.raises(ValidationFailed, match=strict.code):
         dossiers.save_answer(session, dossier, strict.code, actor=owner, status="not_applicable")
     mandatory = next(r for r in requirements if r.mandatory)
     dossiers.save_answer(session, dossier, mandatory.code, actor=owner, status="not_compliant")
-    problems = dossiers.submission_problems(session, dossier)
+    problems = dossier_queries.submission_problems(session, dossier)
     messages = [p.message for p in problems]
     assert any(m.startswith(mandatory.code) and "obligatoire" in m for m in messages)
     assert len([p for p in problems if p.field == "status"]) == len(requirements)
@@ -71,12 +74,12 @@ def test_missing_evidence_and_unverified_organisation_block_submission(
     dossier = make_dossier(make_app_profile(organisation))
     owner = owner_of(session, organisation)
     fill_answers(session, dossier, owner)
-    problems = dossiers.submission_problems(session, dossier)
+    problems = dossier_queries.submission_problems(session, dossier)
     assert [p.field for p in problems] == ["organisation"]
-    with_evidence = next(r for r in dossiers.applicable_requirements(session, dossier) if r.evidence)
+    with_evidence = next(r for r in dossier_queries.applicable_requirements(session, dossier) if r.evidence)
     dossiers.save_answer(session, dossier, with_evidence.code, actor=owner, status="compliant",
                          justification="ok", evidence_ids=[])
-    messages = [p.message for p in dossiers.submission_problems(session, dossier)]
+    messages = [p.message for p in dossier_queries.submission_problems(session, dossier)]
     assert any(m.startswith(with_evidence.code) and "pièce manquante" in m for m in messages)
 
 
@@ -104,7 +107,7 @@ def test_submit_gives_sequential_references_receipt_and_notifications(
 def test_a_submitted_dossier_cannot_be_edited_or_submitted_again(session, make_submitted_dossier, clock):
     dossier = make_submitted_dossier()
     owner = owner_of(session, dossier.organisation)
-    code = dossiers.applicable_requirements(session, dossier)[0].code
+    code = dossier_queries.applicable_requirements(session, dossier)[0].code
     with pytest.raises(DomainError, match="déposé"):
         dossiers.save_answer(session, dossier, code, actor=owner, status="compliant")
     with pytest.raises(Conflict):
@@ -115,15 +118,15 @@ def test_evidence_is_stored_once_per_organisation(session, make_dossier, clock):
     dossier = make_dossier()
     owner = owner_of(session, dossier.organisation)
     data = sample_pdf("Analyse d'impact")
-    first = dossiers.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
+    first = evidence_files.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
                                   filename="aipd.pdf", data=data, kind="dpia", title="AIPD")
-    again = dossiers.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
+    again = evidence_files.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
                                   filename="copie.pdf", data=data, kind="dpia", title="AIPD bis")
     assert again.id == first.id
     assert session.scalar(select(func.count()).select_from(Evidence).where(
         Evidence.organisation_id == dossier.organisation_id, Evidence.kind == "dpia")) == 1
     with pytest.raises(ValidationFailed) as caught:
-        dossiers.add_evidence(session, dossier.organisation, actor=owner, filename="x.pdf",
+        evidence_files.add_evidence(session, dossier.organisation, actor=owner, filename="x.pdf",
                               data=data + b"x", kind="inconnu", title="")
     assert {"kind", "title"} <= set(caught.value.errors)
 
@@ -152,7 +155,7 @@ def test_storage_failure_leaves_no_row(session, make_dossier, clock):
     storage.configure(FailingStorage(real))
     try:
         with pytest.raises(DomainError, match="n'a pas pu être enregistré"):
-            dossiers.add_evidence(session, dossier.organisation, actor=owner, filename="a.pdf",
+            evidence_files.add_evidence(session, dossier.organisation, actor=owner, filename="a.pdf",
                                   data=sample_pdf("unique failing"), kind="dpia", title="AIPD")
     finally:
         storage.configure(real)
@@ -163,7 +166,7 @@ def test_a_rolled_back_upload_leaves_no_file(app, session, make_dossier, clock):
     dossier = make_dossier()
     owner = owner_of(session, dossier.organisation)
     db.commit()
-    evidence = dossiers.add_evidence(session, dossier.organisation, actor=owner, filename="a.pdf",
+    evidence = evidence_files.add_evidence(session, dossier.organisation, actor=owner, filename="a.pdf",
                                      data=sample_pdf("rolled back"), kind="dpia", title="AIPD")
     key = evidence.storage_key
     assert storage.get_storage().exists(key)
@@ -174,19 +177,19 @@ def test_a_rolled_back_upload_leaves_no_file(app, session, make_dossier, clock):
 def test_download_is_for_members_assigned_rapporteurs_secretariat_and_chair(
         session, make_submitted_dossier, make_user, advance, team, clock):
     dossier = make_submitted_dossier()
-    evidence = next(iter(dossiers.current_answers(session, dossier).values())).evidence[0]
+    evidence = next(iter(dossier_queries.current_answers(session, dossier).values())).evidence[0]
     owner = owner_of(session, dossier.organisation)
-    assert dossiers.evidence_for_download(session, evidence.id, owner) == evidence
+    assert evidence_files.evidence_for_download(session, evidence.id, owner) == evidence
     for stranger in (make_user(), make_user(roles=[Role.RAPPORTEUR]), make_user(roles=[Role.MEMBER]),
                      make_user(roles=[Role.DECISION_MAKER])):
         with pytest.raises(NotFound):
-            dossiers.evidence_for_download(session, evidence.id, stranger)
-    assert dossiers.evidence_for_download(session, evidence.id, team.secretariat)
-    assert dossiers.evidence_for_download(session, evidence.id, team.chair)
+            evidence_files.evidence_for_download(session, evidence.id, stranger)
+    assert evidence_files.evidence_for_download(session, evidence.id, team.secretariat)
+    assert evidence_files.evidence_for_download(session, evidence.id, team.chair)
     advance(dossier, "under_evaluation")
-    assert dossiers.evidence_for_download(session, evidence.id, team.rapporteurs[0])
+    assert evidence_files.evidence_for_download(session, evidence.id, team.rapporteurs[0])
     with pytest.raises(NotFound):
-        dossiers.evidence_for_download(session, evidence.id, team.rapporteurs[2])
+        evidence_files.evidence_for_download(session, evidence.id, team.rapporteurs[2])
     downloads = session.scalars(select(AuditEvent).where(AuditEvent.action == "evidence.downloaded")).all()
     assert len(downloads) == 4 and {d.actor_id for d in downloads} == {
         owner.id, team.secretariat.id, team.chair.id, team.rapporteurs[0].id}
@@ -196,29 +199,29 @@ def test_strangers_do_not_see_dossiers(session, make_submitted_dossier, make_dos
     dossier = make_submitted_dossier()
     draft = make_dossier()
     with pytest.raises(NotFound):
-        dossiers.dossier_for_user(session, dossier.id, make_user())
+        dossier_permissions.dossier_for_commission(session, dossier.id, make_user())
     with pytest.raises(NotFound):
-        dossiers.dossier_for_user(session, draft.id, team.secretariat)
-    assert dossiers.dossier_for_user(session, dossier.id, team.secretariat) == dossier
+        dossier_permissions.dossier_for_commission(session, draft.id, team.secretariat)
+    assert dossier_permissions.dossier_for_commission(session, dossier.id, team.secretariat)[0] == dossier
     with pytest.raises(NotFound):
-        dossiers.publisher_dossier(session, dossier.id, team.secretariat)
+        dossier_permissions.publisher_dossier(session, dossier.id, team.secretariat)
 
 
 def test_resubmission_opens_a_new_round(session, make_submitted_dossier, advance, clock):
     dossier = advance(make_submitted_dossier(), "incomplete")
     owner = owner_of(session, dossier.organisation)
-    requirement = dossiers.applicable_requirements(session, dossier)[0]
-    before = dossiers.current_answers(session, dossier)[requirement.id]
+    requirement = dossier_queries.applicable_requirements(session, dossier)[0]
+    before = dossier_queries.current_answers(session, dossier)[requirement.id]
     dossiers.save_answer(session, dossier, requirement.code, actor=owner, status="compliant",
                          justification="Précisé après la demande.",
                          evidence_ids=[e.id for e in before.evidence])
-    assert dossiers.current_answers(session, dossier)[requirement.id].round == 1
+    assert dossier_queries.current_answers(session, dossier)[requirement.id].round == 1
     reference = dossier.reference
     dossiers.submit_dossier(session, dossier, actor=owner)
     assert dossier.state == S.SUBMITTED and dossier.round == 2 and dossier.reference == reference
-    current = dossiers.current_answers(session, dossier)[requirement.id]
+    current = dossier_queries.current_answers(session, dossier)[requirement.id]
     assert current.justification == "Précisé après la demande."
-    [(round_, changes)] = dossiers.round_changes(session, dossier)
+    [(round_, changes)] = dossier_queries.round_changes(session, dossier)
     assert round_ == 2 and [c.code for c in changes] == [requirement.code]
 
 
@@ -231,7 +234,7 @@ def test_answering_information_resumes_the_clock_pushed_by_the_days_stopped(
     clock.shift(timedelta(days=9))
     with pytest.raises(ValidationFailed):
         dossiers.answer_information(session, dossier, actor=owner, answer="  ")
-    extra = dossiers.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
+    extra = evidence_files.add_evidence(session, dossier.organisation, actor=owner, app=dossier.app,
                                   filename="sauvegardes.pdf", data=sample_pdf("Sauvegardes"),
                                   kind="continuity_plan", title="Plan de sauvegarde")
     dossiers.answer_information(session, dossier, actor=owner, answer="Sauvegardes chez HDS-Backup.",
@@ -240,7 +243,7 @@ def test_answering_information_resumes_the_clock_pushed_by_the_days_stopped(
     assert dossier.review_due_on == due_before + timedelta(days=9)
     assert dossier.days_stopped == 9 and dossier.clock_stopped_on is None
     assert dossier.round == 2
-    clock_view = dossiers.review_clock(dossier)
+    clock_view = dossier_queries.review_clock(dossier)
     assert clock_view.days_stopped == 9 and clock_view.days_used == 0
 
 
@@ -282,17 +285,17 @@ def test_renewal_is_offered_six_months_before_expiry_and_carries_answers(
     owner = owner_of(session, dossier.organisation)
     dossiers.sign_agreement(session, dossier, actor=owner)
     app = dossier.app
-    assert dossiers.renewal_offer(session, app) is None
+    assert dossier_queries.renewal_offer(session, app) is None
     with pytest.raises(DomainError, match="six mois"):
         dossiers.open_dossier(session, app, actor=owner, kind="renewal")
-    from catalogue.apps.services import listing_of
+    from catalogue.listings.queries import listing_of
 
     clock.move_to(f"{listing_of(session, app).valid_until - timedelta(days=150)} 09:00:00+00:00")
-    assert dossiers.renewal_offer(session, app) is not None
+    assert dossier_queries.renewal_offer(session, app) is not None
     renewal = dossiers.open_dossier(session, app, actor=owner, kind="renewal")
     assert renewal.previous_dossier_id == dossier.id
-    carried = dossiers.current_answers(session, renewal)
-    assert len(carried) == len(dossiers.applicable_requirements(session, renewal))
+    carried = dossier_queries.current_answers(session, renewal)
+    assert len(carried) == len(dossier_queries.applicable_requirements(session, renewal))
     assert all(a.status == AnswerStatus.COMPLIANT and a.evidence for a in carried.values()
                if a.requirement.evidence)
     with pytest.raises(DomainError, match="déjà référencée"):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from catalogue import db
 from catalogue.accounts.models import User
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import Answer, Dossier, DossierState, Evidence
 from catalogue.dossiers.samples import sample_pdf
 from tests.accounts.helpers import csrf_token
@@ -79,7 +80,7 @@ def test_submission_lists_problems_then_gives_a_printable_receipt(
     owner = session.get(User, owner_id)
     organisation = dossier.organisation
     fill_answers(session, dossier, owner)
-    dossiers.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
+    evidence_files.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
                           data=sample_pdf("Kbis"), kind="registration_extract", title="Kbis")
     publishers.verify_organisation(session, organisation, actor=make_user(roles=[Role.SECRETARIAT]))
     db.commit()
@@ -91,9 +92,10 @@ def test_submission_lists_problems_then_gives_a_printable_receipt(
     dossier = session.get(Dossier, dossier_id)
     assert dossier.state == DossierState.SUBMITTED
     assert dossier.reference in receipt and "ENS 2026.1" in receipt
-    count = len(dossiers.applicable_requirements(session, dossier))
+    count = len(dossier_queries.applicable_requirements(session, dossier))
     assert f"<dd class=\"col-sm-8\">{count}</dd>" in receipt
-    for evidence in {e for a in dossiers.current_answers(session, dossier).values() for e in a.evidence}:
+    answers = dossier_queries.current_answers(session, dossier)
+    for evidence in {e for a in answers.values() for e in a.evidence}:
         assert evidence.sha256 in receipt
     again = client.post(f"/editeur/dossiers/{dossier_id}/deposer",
                         data={"csrf_token": csrf_token(client, overview)})
@@ -104,7 +106,7 @@ def test_download_headers_and_strangers_get_404(client, login, session, make_sub
                                                 clock):
     dossier = make_submitted_dossier()
     owner = owner_of(session, dossier.organisation)
-    evidence = next(iter(dossiers.current_answers(session, dossier).values())).evidence[0]
+    evidence = next(iter(dossier_queries.current_answers(session, dossier).values())).evidence[0]
     stranger = make_user()
     db.commit()
     login(owner)

@@ -11,8 +11,8 @@ from openapi_spec_validator import validate
 from catalogue import db
 from catalogue.frameworks import services
 from catalogue.frameworks.applicability import applicable_requirements
+from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.vocabulary import PREDICATES
-from workflows.framework import bring_into_force
 
 
 def wave(version: str):

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.audit.models import AuditEvent
+from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from catalogue.frameworks.services import import_framework
 from tests.conftest import committed_data, is_postgres
 from tests.factories_frameworks import WAVE_2026, WAVE_2027
-from workflows.framework import bring_into_force
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from catalogue.audit.models import AuditEvent
 from catalogue.clock import now, today
 from catalogue.frameworks import services
+from catalogue.frameworks.lifecycle import FRAMEWORK_LIFECYCLE, bring_into_force
 from catalogue.frameworks.loader import load_framework_file
 from catalogue.frameworks.models import FrameworkStatus
+from catalogue.lifecycles import lifecycle
 from tests.factories_frameworks import WAVE_2026, WAVE_2027
 from workflows.engine import SYSTEM, TransitionRefused, available, fire
-from workflows.framework import FRAMEWORK_LIFECYCLE, bring_into_force
-from workflows.registry import lifecycle
 
 S = FrameworkStatus
 

@@ -205,7 +205,7 @@ def test_compare_form_leads_to_the_diff_or_explains(client, ens_waves):
 
 
 def test_pages_are_cacheable_and_answer_304(client, ens_waves, session):
-    from workflows.framework import bring_into_force
+    from catalogue.frameworks.lifecycle import bring_into_force
 
     for url in ("/referentiels", "/referentiels/ENS/2026.1",
                 "/referentiels/ENS/2026.1?filtre=1&profil=uses_ai",

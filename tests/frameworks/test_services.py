@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from catalogue.audit.models import AuditEvent
 from catalogue.errors import Conflict, NotFound, ValidationFailed
 from catalogue.frameworks import services
+from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.loader import content_hash, load_framework_file
 from catalogue.frameworks.models import Framework, FrameworkStatus, Requirement
 from catalogue.frameworks.services import ImportOutcome
 from catalogue.frameworks.vocabulary import PREDICATES
 from tests.factories_frameworks import WAVE_2026, WAVE_2027
-from workflows.framework import bring_into_force
 
 
 def count(session, model) -> int:

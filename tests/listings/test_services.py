@@ -17,6 +17,7 @@ from catalogue.consents.models import ConsentEventKind, ConsentState
 from catalogue.errors import ValidationFailed
 from catalogue.listings import cache
 from catalogue.listings import services as listings
+from catalogue.listings.lifecycle import LISTING_LIFECYCLE, expire_due
 from catalogue.listings.models import (
     ListingEventKind,
     ListingFacet,
@@ -26,7 +27,6 @@ from catalogue.listings.models import (
 from catalogue.listings.services import paris_date
 from catalogue.notifications.models import Notification
 from workflows.engine import TransitionRefused, available
-from workflows.listing import LISTING_LIFECYCLE, expire_due
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from catalogue.accounts.models import Role
 from catalogue.audit.models import AuditEvent
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers.samples import sample_pdf
 from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from catalogue.notifications.models import OutboxMessage
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
 from catalogue.publishers.models import MemberRole, Membership, OrganisationStatus
 
@@ -27,7 +28,7 @@ def test_register_makes_the_user_owner_of_a_pending_organisation(session, make_u
     organisation = _register(session, user, siret="732 829 320 00074")
     assert organisation.status == OrganisationStatus.PENDING
     assert organisation.siret == "73282932000074"
-    assert publishers.member_role(session, organisation.id, user.id) == MemberRole.OWNER
+    assert publisher_queries.member_role(session, organisation.id, user.id) == MemberRole.OWNER
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.registered"))
     assert event.subject_id == str(organisation.id)
 
@@ -54,7 +55,7 @@ def test_sign_up_creates_account_and_organisation_or_nothing(session):
         session, email="Editrice@Exemple.fr", password="Une phrase de passe solide", display_name="Éd",
         legal_name="Ma Santé SAS", siren="552100554", legal_representative="Éd")
     assert user.email == "editrice@exemple.fr"
-    assert publishers.member_role(session, organisation.id, user.id) == MemberRole.OWNER
+    assert publisher_queries.member_role(session, organisation.id, user.id) == MemberRole.OWNER
     with pytest.raises(ValidationFailed) as caught:
         publishers.sign_up_publisher(session, email="autre@exemple.fr", password="court",
                                      legal_name="", siren="552100555")
@@ -71,7 +72,7 @@ def test_verification_needs_the_secretariat_and_a_registration_extract(session, 
         publishers.verify_organisation(session, organisation, actor=owner)
     with pytest.raises(DomainError, match="extrait"):
         publishers.verify_organisation(session, organisation, actor=secretariat)
-    dossiers.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
+    evidence_files.add_evidence(session, organisation, actor=owner, filename="kbis.pdf",
                           data=sample_pdf("Kbis"), kind="registration_extract", title="Kbis")
     publishers.verify_organisation(session, organisation, actor=secretariat)
     assert organisation.status == OrganisationStatus.VERIFIED
@@ -109,7 +110,7 @@ def test_invitation_link_is_signed_personal_and_expiring(session, make_user, clo
         publishers.accept_invitation(session, token, user=stranger, secret_key=SECRET)
     bob = make_user(email="bob@exemple.fr")
     publishers.accept_invitation(session, token, user=bob, secret_key=SECRET)
-    assert publishers.member_role(session, organisation.id, bob.id) == MemberRole.EDITOR
+    assert publisher_queries.member_role(session, organisation.id, bob.id) == MemberRole.EDITOR
     with pytest.raises(DomainError, match="déjà été acceptée"):
         publishers.accept_invitation(session, token, user=bob, secret_key=SECRET)
     late = publishers.invite_member(session, organisation, actor=owner, email="carol@exemple.fr",
@@ -132,16 +133,16 @@ def test_only_owners_manage_members_and_one_owner_always_stays(session, make_use
     with pytest.raises(NotFound):
         publishers.invite_member(session, organisation, actor=make_user(), email="x@exemple.fr",
                                  role=MemberRole.EDITOR, secret_key=SECRET)
-    owner_membership = publishers.membership_for(
+    owner_membership = publisher_queries.membership_for(
         session, organisation, session.scalar(select(Membership.id).where(Membership.user_id == owner.id)))
     with pytest.raises(DomainError, match="au moins un propriétaire"):
         publishers.change_member_role(session, owner_membership, actor=owner, role=MemberRole.EDITOR)
     with pytest.raises(DomainError, match="au moins un propriétaire"):
         publishers.remove_member(session, owner_membership, actor=owner)
-    editor_membership = publishers.membership_for(
+    editor_membership = publisher_queries.membership_for(
         session, organisation, session.scalar(select(Membership.id).where(Membership.user_id == editor.id)))
     publishers.change_member_role(session, editor_membership, actor=owner, role=MemberRole.OWNER)
     publishers.change_member_role(session, owner_membership, actor=editor, role=MemberRole.EDITOR)
-    assert publishers.member_role(session, organisation.id, owner.id) == MemberRole.EDITOR
+    assert publisher_queries.member_role(session, organisation.id, owner.id) == MemberRole.EDITOR
     publishers.remove_member(session, owner_membership, actor=editor)
-    assert publishers.member_role(session, organisation.id, owner.id) is None
+    assert publisher_queries.member_role(session, organisation.id, owner.id) is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from catalogue import db
 from catalogue.notifications.models import OutboxMessage
-from catalogue.publishers import services as publishers
+from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole, Membership, Organisation, OrganisationStatus
 from tests.accounts.helpers import csrf_token
 from tests.factories_publishers import owner_of
@@ -61,7 +61,7 @@ def test_owner_invites_and_the_invitee_joins_with_a_new_account(client, login, s
     from catalogue.accounts.services import find_user
 
     paul = find_user(session, "paul@exemple.fr")
-    assert publishers.member_role(session, organisation.id, paul.id) == MemberRole.EDITOR
+    assert publisher_queries.member_role(session, organisation.id, paul.id) == MemberRole.EDITOR
     assert other.get(path).status_code == 400
 
 
@@ -74,7 +74,7 @@ def test_members_page_refuses_removing_the_last_owner(client, login, session, ma
     membership = organisation.memberships[0]
     client.post(f"{page}/membres/{membership.id}/retirer", data={"csrf_token": csrf_token(client, page)})
     assert "au moins un propriétaire" in client.get(page).get_data(as_text=True)
-    assert publishers.member_role(session, organisation.id, owner.id) == MemberRole.OWNER
+    assert publisher_queries.member_role(session, organisation.id, owner.id) == MemberRole.OWNER
 
 
 def test_owner_edits_details_but_an_editor_cannot(client, login, session, make_organisation, make_user):

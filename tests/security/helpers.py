@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from catalogue import db
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import Evidence
 from catalogue.storage.services import get_storage
 
@@ -44,7 +44,7 @@ def prepare_upload(make_dossier: Any, login: Any, client: Any) -> Upload:
 
     dossier = make_dossier()
     owner = owner_of(db.session, dossier.organisation)
-    requirement = next(r for r in dossiers.applicable_requirements(db.session, dossier) if r.evidence)
+    requirement = next(r for r in dossier_queries.applicable_requirements(db.session, dossier) if r.evidence)
     upload = Upload(client=client, dossier_id=dossier.id, organisation_id=dossier.organisation_id,
                     category=requirement.category, code=requirement.code, kind=requirement.evidence[0])
     db.commit()

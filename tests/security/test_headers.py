@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from catalogue import create_app, db
+from catalogue import db
+from catalogue.app import create_app
 
 PUBLIC_PAGES = ("/", "/catalogue", "/referentiels", "/statistiques", "/api/v1/apps",
                 "/api/v1/categories", "/api/v1/frameworks", "/api/v1/openapi.json",

@@ -22,10 +22,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 PREPARE = textwrap.dedent("""
-    from catalogue import create_app, db
+    from catalogue import db
+    from catalogue.app import create_app
     from catalogue.accounts import services as accounts
     from catalogue.accounts.models import Role
     from catalogue.apps import services as apps
+    from catalogue.dossiers import evidence as evidence_files
     from catalogue.dossiers import services as dossiers
     from catalogue.dossiers.samples import sample_pdf
     from catalogue.publishers import services as publishers
@@ -42,7 +44,7 @@ PREPARE = textwrap.dedent("""
                                            roles=[Role.SECRETARIAT], verified=True)
         org = publishers.register_publisher(s, user=owner, legal_name="Éditeur Tué SAS",
                                             siren=valid_siren(52_000_001), city="Paris", postal_code="75001")
-        dossiers.add_evidence(s, org, actor=owner, filename="kbis.pdf", data=sample_pdf("Kbis"),
+        evidence_files.add_evidence(s, org, actor=owner, filename="kbis.pdf", data=sample_pdf("Kbis"),
                               kind="registration_extract", title="Kbis")
         publishers.verify_organisation(s, org, actor=secretariat)
         ensure_framework_in_force(s)
@@ -55,7 +57,8 @@ PREPARE = textwrap.dedent("""
 
 SUBMIT = textwrap.dedent("""
     import sys, time
-    from catalogue import create_app, db
+    from catalogue import db
+    from catalogue.app import create_app
     from catalogue.accounts.models import User
     from catalogue.audit import services as audit
     from catalogue.dossiers import services as dossiers

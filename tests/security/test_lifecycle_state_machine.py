@@ -35,6 +35,7 @@ from catalogue.commission.models import (
     OpinionValue,
     Vote,
 )
+from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import Dossier, DossierState
 from catalogue.errors import DomainError
 from catalogue.listings.models import Listing, ListingState
@@ -42,7 +43,6 @@ from tests.factories_commission import full_report
 from tests.factories_publishers import owner_of
 from tests.security.conftest import bounded
 from workflows import engine
-from workflows.dossier import DOSSIER_LIFECYCLE
 
 S = DossierState
 TRANSITIONS = [t.name for t in DOSSIER_LIFECYCLE.transitions]

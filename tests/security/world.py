@@ -24,7 +24,7 @@ from catalogue.clock import now
 from catalogue.commission import services as commission
 from catalogue.commission.models import AgendaItem
 from catalogue.consents import services as consents
-from catalogue.dossiers import services as dossiers
+from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers.models import Answer, Dossier, answer_evidence
 from catalogue.dossiers.samples import sample_pdf, sample_png
 from catalogue.listings import services as listings
@@ -86,7 +86,7 @@ def build_world(request: Any) -> World:
     advance(scheduled, "scheduled")
     item = session.query(AgendaItem).filter_by(dossier_id=scheduled.id).one()
 
-    evidence = dossiers.add_evidence(session, org_a, actor=owner_a, app=app_a, filename="audit.pdf",
+    evidence = evidence_files.add_evidence(session, org_a, actor=owner_a, app=app_a, filename="audit.pdf",
                                      data=sample_pdf("Audit de sécurité", ["Rapport"]),
                                      kind="security_audit", title="Audit de sécurité")
     screenshot = apps.add_screenshot(session, app_a, actor=owner_a, data=sample_png("Accueil"),

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from catalogue.clock import today
+from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission.models import ReminderSent
 from catalogue.dossiers.models import DossierState
 from catalogue.notifications.models import Notification
-from workflows.clock import tick
+from catalogue.schedule import tick
 
 
 def _reminders(session, kind):
@@ -63,7 +64,7 @@ def test_publisher_is_reminded_before_the_answer_is_due(session, team, review_do
     dossier = advance(review_dossier(), "information_requested")
     clock.shift(timedelta(days=23))
     assert tick(session, today()).reminders == 1
-    owners = {u.id for u in commission.rules.publisher_members(session, dossier)}
+    owners = {u.id for u in commission_queries.publisher_members(session, dossier)}
     rows = session.scalars(select(Notification).where(Notification.message == "commission_reminder")).all()
     assert {n.user_id for n in rows} == owners and "caduc" in rows[0].body
     assert tick(session, today()).reminders == 0
@@ -89,7 +90,7 @@ def test_listing_owner_reminded_before_expiry_then_listing_expires(session, team
     from catalogue.listings.models import Listing, ListingState
 
     dossier = advance(review_dossier(), "agreement_pending")
-    owner = commission.rules.publisher_members(session, dossier)[0]
+    owner = commission_queries.publisher_members(session, dossier)[0]
     dossiers.sign_agreement(session, dossier, actor=owner)
     listing = session.scalar(select(Listing).where(Listing.app_id == dossier.app_id))
     clock.move_to(datetime.combine(listing.valid_until - timedelta(days=7), time(9), tzinfo=UTC))

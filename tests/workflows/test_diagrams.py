@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from catalogue.lifecycles import LIFECYCLES, all_lifecycles, lifecycle
 from workflows.diagrams import DOCS_DIR, dot, mermaid, render_all
-from workflows.registry import LIFECYCLES, all_lifecycles, lifecycle
 
 
 def test_committed_diagrams_are_up_to_date():
@@ -13,8 +13,8 @@ def test_committed_diagrams_are_up_to_date():
 
 
 def test_every_transition_appears_in_both_formats():
-    for name, _ in LIFECYCLES:
-        table = lifecycle(name)
+    for declared in LIFECYCLES:
+        table = lifecycle(declared.name)
         text_mmd, text_dot = mermaid(table), dot(table)
         for transition in table.transitions:
             assert f": {transition.name} (" in text_mmd

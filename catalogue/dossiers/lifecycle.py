@@ -1,4 +1,8 @@
-"""The publisher's guards and effects of the dossier lifecycle (``workflows/dossier.py``).
+"""The dossier lifecycle (DESIGN §4), as a table, with the publisher's guards and effects.
+
+The commission's guards and effects live in ``catalogue.commission.lifecycle`` and are
+imported here by name, so a reader can follow every transition from this table to its
+rules. Roles on a dossier come from ``catalogue.dossiers.permissions.roles_on_dossier``.
 
 Guards return None or the French reason; effects run in the transaction of the
 transition. Guards that check data the user types (a reason, an answer) check it
@@ -8,15 +12,38 @@ buttons to show, and the services always pass the key.
 
 from __future__ import annotations
 
+import logging
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
 
+from catalogue.audit.services import record_transition
 from catalogue.clock import now, today
-from catalogue.dossiers.models import Dossier, DossierState, Evidence, InformationRequest
+from catalogue.commission import lifecycle as commission
+from catalogue.commission.models import Agreement, Opinion, OpinionValue
+from catalogue.commission.queries import active_assignments, resume_review_clock
+from catalogue.dossiers.labels import STATE_LABELS
+from catalogue.dossiers.models import (
+    Dossier,
+    DossierState,
+    Evidence,
+    InformationRequest,
+    ReferenceCounter,
+)
+from catalogue.dossiers.permissions import PUBLISHER, PUBLISHER_OWNER, roles_on_dossier
+from catalogue.dossiers.queries import applicable_requirements, current_answers, submission_problems
+from catalogue.errors import DomainError
+from catalogue.listings.services import publish_from_dossier
 from catalogue.notifications import services as notifications
-from workflows.dossier import STATE_LABELS
-from workflows.engine import Context
+from catalogue.publishers.queries import member_users
+from workflows.engine import Context, Lifecycle, Transition, fire
+
+log = logging.getLogger(__name__)
+S = DossierState
 
 
 def _link(dossier: Dossier) -> str:
@@ -24,15 +51,13 @@ def _link(dossier: Dossier) -> str:
 
 
 def _members(ctx: Context) -> list[Any]:
-    from catalogue.publishers.services import member_users
-
     return member_users(ctx.session, ctx.subject.organisation_id)
 
 
 def _context(dossier: Dossier, **extra: Any) -> dict[str, Any]:
     return {"reference": dossier.reference or "", "app_name": dossier.app.name,
             "dossier_id": dossier.id, "path": _link(dossier),
-            "state_label": STATE_LABELS.get(dossier.state, str(dossier.state)), **extra}
+            "state_label": str(STATE_LABELS.get(dossier.state, dossier.state)), **extra}
 
 
 def notify_members(ctx: Context, message: str, **extra: Any) -> None:
@@ -42,13 +67,9 @@ def notify_members(ctx: Context, message: str, **extra: Any) -> None:
                          link=_link(dossier))
 
 
-# --- submit / resubmit ---------------------------------------------------------------------
-
 def guard_submittable(ctx: Context) -> str | None:
     """Every applicable requirement answered as the framework asks, the organisation
     verified: otherwise one message per failing item, naming the requirement."""
-    from catalogue.dossiers.services import submission_problems
-
     problems = submission_problems(ctx.session, ctx.subject)
     if not problems:
         return None
@@ -61,8 +82,6 @@ def guard_submittable(ctx: Context) -> str | None:
 def effect_submitted(ctx: Context) -> None:
     """Reference (first submission), time, new round on resubmission, receipt e-mail and
     notifications."""
-    from catalogue.dossiers.services import applicable_requirements, current_answers, next_reference
-
     dossier: Dossier = ctx.subject
     resubmitted = ctx.source == DossierState.INCOMPLETE
     if resubmitted:
@@ -86,8 +105,6 @@ def effect_submitted(ctx: Context) -> None:
     notifications.notify(ctx.session, members, "dossier_receipt", context, link=_link(dossier))
 
 
-# --- answer_information --------------------------------------------------------------------
-
 def _open_request(ctx: Context) -> InformationRequest | None:
     return ctx.session.scalar(
         select(InformationRequest).where(
@@ -107,8 +124,6 @@ def guard_information_answerable(ctx: Context) -> str | None:
 def effect_information_answered(ctx: Context) -> None:
     """Record the answer; the pending round becomes current; the review clock resumes with
     its due date pushed by the days it was stopped."""
-    from catalogue.commission.rules import active_assignments, resume_review_clock
-
     dossier: Dossier = ctx.subject
     request = _open_request(ctx)
     assert request is not None  # the guard checked it
@@ -137,11 +152,7 @@ def effect_information_answered(ctx: Context) -> None:
     notify_members(ctx, "dossier_status_changed")
 
 
-# --- lift_reservations ---------------------------------------------------------------------
-
 def _latest_opinion(ctx: Context) -> Any:
-    from catalogue.commission.models import Opinion
-
     return ctx.session.scalar(
         select(Opinion).where(Opinion.dossier_id == ctx.subject.id)
         .order_by(Opinion.issued_at.desc(), Opinion.id.desc()).limit(1)
@@ -149,8 +160,6 @@ def _latest_opinion(ctx: Context) -> Any:
 
 
 def guard_reservations_liftable(ctx: Context) -> str | None:
-    from catalogue.commission.models import OpinionValue
-
     opinion = _latest_opinion(ctx)
     if opinion is None or opinion.value != OpinionValue.FAVOURABLE_WITH_SUSPENSIVE_RESERVATIONS:
         return "L'avis rendu ne comporte pas de réserve suspensive."
@@ -164,8 +173,6 @@ def guard_reservations_liftable(ctx: Context) -> str | None:
 
 
 def effect_reservations_lift_requested(ctx: Context) -> None:
-    from catalogue.commission.rules import active_assignments
-
     dossier: Dossier = ctx.subject
     opinion = _latest_opinion(ctx)
     opinion.lift_statement = str(ctx.data.get("statement") or "").strip()
@@ -179,11 +186,7 @@ def effect_reservations_lift_requested(ctx: Context) -> None:
                          link=f"/commission/dossiers/{dossier.id}")
 
 
-# --- sign_agreement ------------------------------------------------------------------------
-
 def _agreement(ctx: Context) -> Any:
-    from catalogue.commission.models import Agreement
-
     return ctx.session.scalar(select(Agreement).where(Agreement.dossier_id == ctx.subject.id))
 
 
@@ -200,8 +203,6 @@ def guard_agreement_signable(ctx: Context) -> str | None:
 
 def effect_agreement_signed(ctx: Context) -> None:
     """Record who accepted and when, then publish or renew the listing."""
-    from catalogue.listings.services import publish_from_dossier
-
     dossier: Dossier = ctx.subject
     agreement = _agreement(ctx)
     agreement.accepted_by_id = ctx.actor.id
@@ -214,8 +215,6 @@ def effect_agreement_signed(ctx: Context) -> None:
     notify_members(ctx, "dossier_status_changed")
 
 
-# --- withdraw ------------------------------------------------------------------------------
-
 def guard_withdrawable(ctx: Context) -> str | None:
     if "reason" in ctx.data and not str(ctx.data["reason"] or "").strip():
         return "Indiquez le motif du retrait."
@@ -223,8 +222,6 @@ def guard_withdrawable(ctx: Context) -> str | None:
 
 
 def effect_withdrawn(ctx: Context) -> None:
-    from catalogue.commission.rules import active_assignments
-
     dossier: Dossier = ctx.subject
     dossier.withdrawal_reason = str(ctx.data.get("reason") or "").strip()
     dossier.closed_at = now()
@@ -236,3 +233,116 @@ def effect_withdrawn(ctx: Context) -> None:
         notifications.notify(ctx.session, rapporteurs, "dossier_status_changed",
                              {**_context(dossier), "path": f"/commission/dossiers/{dossier.id}"},
                              link=f"/commission/dossiers/{dossier.id}")
+
+
+def next_reference(session: Session, year: int) -> str:
+    """The next ``ENS-YYYY-NNNNN``: one atomic upsert on the year's counter, whose row
+    lock serialises concurrent submissions until commit."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ReferenceCounter.__table__
+    stmt = insert(table).values(year=year, last_number=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.year], set_={"last_number": table.c.last_number + 1}
+    ).returning(table.c.last_number)
+    number = session.execute(stmt).scalar_one()
+    return f"ENS-{year}-{number:05d}"
+
+
+
+def _decision_target(ctx: Any) -> str:
+    return S.AGREEMENT_PENDING if ctx.data.get("outcome") == "referenced" else S.REFUSED
+
+
+WITHDRAWABLE = (
+    S.DRAFT, S.SUBMITTED, S.INCOMPLETE, S.UNDER_EVALUATION, S.INFORMATION_REQUESTED,
+    S.READY_FOR_COMMISSION, S.SCHEDULED,
+)
+
+
+DOSSIER_LIFECYCLE = Lifecycle(
+    name="dossier",
+    states=tuple(s.value for s in S),
+    final=frozenset({S.REFERENCED, S.REFUSED, S.LAPSED, S.WITHDRAWN}),
+    roles_of=roles_on_dossier,
+    record=record_transition,
+    subject_phrase="le dossier",
+    state_labels={s.value: label for s, label in STATE_LABELS.items()},
+    transitions=(
+        Transition("submit", (S.DRAFT,), S.SUBMITTED, frozenset({PUBLISHER}),
+                   "Déposer le dossier",
+                   guards=(guard_submittable,), effects=(effect_submitted,)),
+        Transition("declare_incomplete", (S.SUBMITTED,), S.INCOMPLETE, frozenset({"secretariat"}),
+                   "Déclarer incomplet",
+                   guards=(commission.guard_missing_items_given,),
+                   effects=(commission.effect_declared_incomplete,)),
+        Transition("resubmit", (S.INCOMPLETE,), S.SUBMITTED, frozenset({PUBLISHER}),
+                   "Déposer à nouveau",
+                   guards=(guard_submittable,), effects=(effect_submitted,)),
+        Transition("accept", (S.SUBMITTED,), S.UNDER_EVALUATION, frozenset({"secretariat"}),
+                   "Déclarer recevable",
+                   guards=(commission.guard_rapporteurs_assigned,), effects=(commission.effect_accepted,)),
+        Transition("request_information", (S.UNDER_EVALUATION,), S.INFORMATION_REQUESTED,
+                   frozenset({"rapporteur", "secretariat"}), "Demander des compléments",
+                   guards=(commission.guard_questions_given,),
+                   effects=(commission.effect_information_requested,)),
+        Transition("answer_information", (S.INFORMATION_REQUESTED,), S.UNDER_EVALUATION,
+                   frozenset({PUBLISHER}), "Répondre à la demande",
+                   guards=(guard_information_answerable,),
+                   effects=(effect_information_answered,)),
+        Transition("lapse", (S.INFORMATION_REQUESTED,), S.LAPSED, frozenset({"system"}),
+                   "Constater la caducité",
+                   guards=(commission.guard_information_overdue,), effects=(commission.effect_lapsed,)),
+        Transition("complete_evaluation", (S.UNDER_EVALUATION,), S.READY_FOR_COMMISSION,
+                   frozenset({"secretariat"}), "Clore l'instruction",
+                   guards=(commission.guard_reports_filed,),
+                   effects=(commission.effect_evaluation_completed,)),
+        Transition("schedule", (S.READY_FOR_COMMISSION,), S.SCHEDULED, frozenset({"secretariat"}),
+                   "Inscrire à une séance",
+                   guards=(commission.guard_session_planned,), effects=(commission.effect_scheduled,)),
+        Transition("postpone", (S.SCHEDULED,), S.READY_FOR_COMMISSION, frozenset({"chair"}),
+                   "Reporter", guards=(commission.guard_reason_given,),
+                   effects=(commission.effect_postponed,)),
+        Transition("issue_opinion", (S.SCHEDULED,), S.OPINION_ISSUED, frozenset({"chair"}),
+                   "Rendre l'avis", guards=(commission.guard_opinion_recordable,),
+                   effects=(commission.effect_opinion_issued,)),
+        # DESIGN's single "lift_reservations" is two acts by two people: the publisher
+        # states the reservations lifted, then a rapporteur confirms it.
+        Transition("lift_reservations", (S.OPINION_ISSUED,), S.OPINION_ISSUED,
+                   frozenset({PUBLISHER}), "Déclarer les réserves levées",
+                   guards=(guard_reservations_liftable,),
+                   effects=(effect_reservations_lift_requested,)),
+        Transition("confirm_lift", (S.OPINION_ISSUED,), S.OPINION_ISSUED,
+                   frozenset({"rapporteur"}), "Confirmer la levée des réserves",
+                   guards=(commission.guard_lift_confirmable,), effects=(commission.effect_lift_confirmed,)),
+        Transition("decide", (S.OPINION_ISSUED,), _decision_target, frozenset({"decision_maker"}),
+                   "Décider", guards=(commission.guard_decidable,), effects=(commission.effect_decided,),
+                   alternative_targets=(S.AGREEMENT_PENDING, S.REFUSED)),
+        Transition("sign_agreement", (S.AGREEMENT_PENDING,), S.REFERENCED,
+                   frozenset({PUBLISHER_OWNER}), "Accepter la convention",
+                   guards=(guard_agreement_signable,),
+                   effects=(effect_agreement_signed,)),
+        Transition("withdraw", WITHDRAWABLE, S.WITHDRAWN, frozenset({PUBLISHER}),
+                   "Retirer le dossier", guards=(guard_withdrawable,),
+                   effects=(effect_withdrawn,)),
+    ),
+)
+
+
+def lapse_overdue(session: Session, on: date) -> int:
+    """Fire ``lapse`` on each dossier whose request went unanswered past its due date."""
+    dossiers = session.scalars(
+        select(Dossier)
+        .where(Dossier.state == DossierState.INFORMATION_REQUESTED,
+               Dossier.id.in_(select(InformationRequest.dossier_id).where(
+                   InformationRequest.answered_at.is_(None), InformationRequest.due_on < on)))
+        .options(selectinload(Dossier.app)).order_by(Dossier.id)
+    ).all()
+    count = 0
+    for dossier in dossiers:
+        try:
+            with session.begin_nested():
+                fire(session, DOSSIER_LIFECYCLE, dossier, "lapse", None, on=on)
+            count += 1
+        except DomainError as exc:  # someone answered meanwhile: nothing to do
+            log.info("lapse of dossier %s skipped: %s", dossier.id, exc.message)
+    return count

@@ -1,4 +1,4 @@
-"""The commission's guards and effects of the dossier lifecycle (``workflows/dossier.py``).
+"""The commission's guards and effects of the dossier lifecycle (``catalogue.dossiers.lifecycle``).
 
 Guards return ``None`` or the reason, in French, why the transition is refused;
 effects run after the state changed, in the same transaction, and add what the
@@ -9,25 +9,20 @@ test all apply the same rule.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from catalogue.accounts.models import Role, User, UserRole
+from catalogue.accounts.models import Role
+from catalogue.accounts.queries import users_with_role
 from catalogue.clock import now, today
 from catalogue.commission.models import (
-    FAVOURABLE_OPINIONS,
     AdmissibilityDecision,
     AdmissibilityOutcome,
     AgendaItem,
     AgendaItemOutcome,
     Agreement,
-    Assignment,
-    Attendance,
     CommissionSession,
     Decision,
     DecisionOutcome,
@@ -35,18 +30,21 @@ from catalogue.commission.models import (
     OpinionValue,
     RapporteurReport,
     SessionState,
-    VoteChoice,
 )
-from catalogue.commission.settings import setting
+from catalogue.commission.queries import (
+    active_assignments,
+    decision_refusal,
+    has_declared_interest,
+    latest_opinion,
+    open_information_request,
+    opinion_refusal,
+    publisher_members,
+    review_due,
+)
 from catalogue.dossiers.models import Dossier, InformationRequest
-from catalogue.frameworks.models import Requirement
 from catalogue.notifications import services as notifications
-from catalogue.publishers.models import MemberRole, Membership
-from workflows.dossier import has_declared_interest
+from catalogue.settings import setting
 from workflows.engine import Context
-
-# Members who sit in the commission and vote (DESIGN §3).
-VOTING_ROLES = (Role.MEMBER, Role.CHAIR)
 
 DEFAULT_WITHDRAWAL_TERMS = (
     "L'éditeur peut mettre fin à la convention à tout moment par écrit ; la fiche est alors "
@@ -60,185 +58,6 @@ DEFAULT_WITHDRAWAL_TERMS = (
 # --- Shared helpers ------------------------------------------------------------
 
 
-def active_assignments(session: Session, dossier: Dossier) -> list[Assignment]:
-    """The rapporteurs currently assigned to the dossier, oldest first."""
-    return list(
-        session.scalars(
-            select(Assignment)
-            .where(Assignment.dossier_id == dossier.id, Assignment.released_at.is_(None))
-            .order_by(Assignment.assigned_at, Assignment.id)
-        )
-    )
-
-
-def applicable_requirements(session: Session, dossier: Dossier) -> list[Requirement]:
-    """The requirements that apply to the dossier (frozen framework and profile).
-
-    The dossiers domain owns the rule; until its service is importable the same
-    pure function is applied to the snapshot's predicates.
-    """
-    try:
-        from catalogue.dossiers.services import applicable_requirements as owned
-    except ImportError:
-        owned = None
-    if owned is not None:
-        return list(owned(session, dossier))
-    from catalogue.frameworks.applicability import applicable_requirements as pure
-
-    requirements = session.scalars(
-        select(Requirement).where(Requirement.framework_id == dossier.framework_id)
-    ).all()
-    predicates = (dossier.profile_snapshot or {}).get("predicates") or []
-    return pure(requirements, predicates)
-
-
-def publisher_members(session: Session, dossier: Dossier, *, owners_only: bool = False) -> list[User]:
-    """Members of the dossier's organisation (those who act for the publisher)."""
-    query = (
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == dossier.organisation_id, User.is_active.is_(True))
-    )
-    if owners_only:
-        query = query.where(Membership.role == MemberRole.OWNER)
-    return list(session.scalars(query.order_by(User.id)))
-
-
-def users_with_role(session: Session, *roles: Role) -> list[User]:
-    """Active accounts holding any of ``roles``."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.is_active.is_(True),
-                User.erased_at.is_(None),
-                select(UserRole.user_id)
-                .where(UserRole.user_id == User.id, UserRole.role.in_(roles))
-                .exists(),
-            )
-            .order_by(User.id)
-        )
-    )
-
-
-def sitting_members(session: Session) -> list[User]:
-    """The commission's voting members (role ``member`` or ``chair``)."""
-    return users_with_role(session, *VOTING_ROLES)
-
-
-def quorum_required(session: Session) -> int:
-    """Members present needed to vote: ``QUORUM``, else a majority of sitting members."""
-    configured = setting("QUORUM")
-    if configured:
-        return int(configured)
-    return len(sitting_members(session)) // 2 + 1
-
-
-def present_member_ids(session: Session, commission_session: CommissionSession) -> set[int]:
-    """Voting members recorded present at the session."""
-    voting = {u.id for u in sitting_members(session)}
-    present = session.scalars(
-        select(Attendance.user_id).where(
-            Attendance.session_id == commission_session.id, Attendance.present.is_(True)
-        )
-    )
-    return {uid for uid in present if uid in voting}
-
-
-def open_information_request(session: Session, dossier: Dossier) -> InformationRequest | None:
-    """The unanswered information request of the dossier, if any."""
-    return session.scalar(
-        select(InformationRequest)
-        .where(InformationRequest.dossier_id == dossier.id, InformationRequest.answered_at.is_(None))
-        .order_by(InformationRequest.id.desc())
-        .limit(1)
-    )
-
-
-def latest_opinion(session: Session, dossier: Dossier) -> Opinion | None:
-    return session.scalar(
-        select(Opinion).where(Opinion.dossier_id == dossier.id).order_by(Opinion.id.desc()).limit(1)
-    )
-
-
-def tally(votes: Iterable[tuple[int, VoteChoice | str]], chair_ids: Iterable[int] = ()
-          ) -> tuple[dict[str, int], OpinionValue | None, str | None]:
-    """Count the votes; the opinion is the choice with most votes cast.
-
-    Abstentions are counted for the minutes but not as votes cast. On a tie the
-    vote of the chair decides when it went to one of the tied choices. Returns
-    (counts, opinion or None, reason when there is no opinion).
-    """
-    chair_ids = set(chair_ids)
-    counts: Counter[str] = Counter()
-    chair_choices: set[str] = set()
-    for voter_id, choice in votes:
-        value = VoteChoice(choice).value
-        counts[value] += 1
-        if voter_id in chair_ids:
-            chair_choices.add(value)
-    result = {c.value: counts.get(c.value, 0) for c in VoteChoice}
-    cast = {k: v for k, v in counts.items() if k != VoteChoice.ABSTENTION.value}
-    if not cast:
-        return result, None, ("Aucun suffrage exprimé : au moins un membre doit voter autrement "
-                              "qu'en s'abstenant.")
-    best = max(cast.values())
-    leaders = sorted(k for k, v in cast.items() if v == best)
-    if len(leaders) == 1:
-        return result, OpinionValue(leaders[0]), None
-    deciding = chair_choices & set(leaders)
-    if len(deciding) == 1:
-        return result, OpinionValue(deciding.pop()), None
-    return result, None, (
-        "Égalité des voix : la voix du président est prépondérante, mais il n'a pas voté "
-        "pour l'une des positions à égalité."
-    )
-
-
-def eligible_voter_reason(session: Session, item: AgendaItem, user: User) -> str | None:
-    """Why ``user`` may not vote on ``item`` (None when they may)."""
-    commission_session = item.session
-    if commission_session.state != SessionState.OPEN:
-        return "Le vote n'est possible que pendant une séance ouverte."
-    if item.outcome != AgendaItemOutcome.PENDING:
-        return "Ce point de l'ordre du jour a déjà été traité."
-    if not user.has_role(*VOTING_ROLES):
-        return "Seuls les membres de la commission votent."
-    if has_declared_interest(session, user.id, item.dossier.organisation_id):
-        return "Vous avez déclaré un intérêt lié à cet éditeur : vous ne pouvez pas voter sur ce dossier."
-    if user.id not in present_member_ids(session, commission_session):
-        return "Seuls les membres enregistrés comme présents peuvent voter."
-    return None
-
-
-def interest_organisations(session: Session, user_id: int) -> set[int]:
-    """Organisations in which the user has a current declared interest (one query)."""
-    from catalogue.commission.models import InterestDeclaration
-
-    on = today()
-    return set(session.scalars(select(InterestDeclaration.organisation_id).where(
-        InterestDeclaration.user_id == user_id, InterestDeclaration.started_on <= on,
-        (InterestDeclaration.ended_on.is_(None)) | (InterestDeclaration.ended_on >= on))))
-
-
-def review_due(start: date, days_stopped: int = 0) -> date:
-    return start + timedelta(days=int(setting("REVIEW_DAYS")) + days_stopped)
-
-
-def resume_review_clock(dossier: Dossier, on: date | None = None) -> int:
-    """Restart a stopped review clock: push the due date by the days stopped.
-
-    Called by the publisher's ``answer_information`` effect; returns the days stopped.
-    """
-    on = on or today()
-    if dossier.clock_stopped_on is None:
-        return 0
-    stopped = max(0, (on - dossier.clock_stopped_on).days)
-    dossier.days_stopped = (dossier.days_stopped or 0) + stopped
-    if dossier.review_due_on is not None:
-        dossier.review_due_on = dossier.review_due_on + timedelta(days=stopped)
-    dossier.clock_stopped_on = None
-    return stopped
 
 
 def _link(dossier: Dossier) -> str:
@@ -365,18 +184,6 @@ def effect_lapsed(ctx: Context) -> None:
 # --- Evaluation ------------------------------------------------------------------
 
 
-def report_problems(session: Session, dossier: Dossier, report: RapporteurReport) -> list[str]:
-    """What a report still lacks before it can be filed (French, one line each)."""
-    problems = []
-    verdicts = {a.requirement_id: a.verdict for a in report.assessments}
-    missing = [r.code for r in applicable_requirements(session, dossier) if verdicts.get(r.id) is None]
-    if missing:
-        problems.append("Verdict manquant pour : " + ", ".join(missing) + ".")
-    if report.proposed_opinion is None:
-        problems.append("Proposez un avis.")
-    return problems
-
-
 def guard_reports_filed(ctx: Context) -> str | None:
     dossier: Dossier = ctx.subject
     assignments = active_assignments(ctx.session, dossier)
@@ -460,33 +267,6 @@ def effect_postponed(ctx: Context) -> None:
     ctx.audit_payload.update(session_id=item.session_id, item_id=item.id)
 
 
-def opinion_refusal(session: Session, item: AgendaItem, reservations: str = ""
-                    ) -> tuple[str | None, dict[str, int], OpinionValue | None]:
-    """Why the opinion on ``item`` cannot be recorded now, the tally and the opinion."""
-    commission_session = item.session
-    if commission_session.state != SessionState.OPEN:
-        return "L'avis ne peut être rendu que pendant une séance ouverte.", {}, None
-    if item.outcome != AgendaItemOutcome.PENDING:
-        return "Ce point de l'ordre du jour a déjà été traité.", {}, None
-    present = present_member_ids(session, commission_session)
-    needed = quorum_required(session)
-    if len(present) < needed:
-        return (f"Quorum non atteint : {len(present)} membre(s) présent(s), {needed} requis.", {}, None)
-    votes = [(v.voter_id, v.choice) for v in item.votes]
-    conflicted = [v for v in item.votes
-                  if has_declared_interest(session, v.voter_id, item.dossier.organisation_id)]
-    if conflicted:
-        return "Un membre ayant déclaré un intérêt a voté : le vote doit être repris.", {}, None
-    chairs = {u.id for u in users_with_role(session, Role.CHAIR)}
-    counts, opinion, reason = tally(votes, chairs)
-    if reason:
-        return reason, counts, None
-    if opinion in (OpinionValue.FAVOURABLE_WITH_RESERVATIONS,
-                   OpinionValue.FAVOURABLE_WITH_SUSPENSIVE_RESERVATIONS) and not reservations.strip():
-        return "Rédigez les réserves dont l'avis est assorti.", counts, opinion
-    return None, counts, opinion
-
-
 def guard_opinion_recordable(ctx: Context) -> str | None:
     item = _pending_item(ctx)
     if item is None:
@@ -542,36 +322,6 @@ def effect_lift_confirmed(ctx: Context) -> None:
     recipients = publisher_members(ctx.session, dossier) + users_with_role(ctx.session, Role.DECISION_MAKER)
     notifications.notify(ctx.session, recipients, "commission_lift_confirmed", _context(dossier),
                          link=_link(dossier))
-
-
-def decision_refusal(session: Session, dossier: Dossier, outcome: Any, motivation: str,
-                     reasons: Sequence[dict[str, Any]]) -> str | None:
-    """Why this decision cannot be recorded (None when it can)."""
-    try:
-        outcome = DecisionOutcome(outcome)
-    except ValueError:
-        return "Choisissez la décision : référencement ou refus."
-    opinion = latest_opinion(session, dossier)
-    if opinion is None:
-        return "La commission n'a pas rendu d'avis sur ce dossier."
-    if not str(motivation or "").strip():
-        return "Motivez la décision."
-    if outcome == DecisionOutcome.REFERENCED:
-        if opinion.value not in FAVOURABLE_OPINIONS:
-            return "Le référencement exige un avis favorable de la commission."
-        if opinion.has_open_suspensive_reservation:
-            return ("Les réserves suspensives n'ont pas été levées : un rapporteur doit confirmer "
-                    "leur levée avant le référencement.")
-    else:
-        given = [r for r in reasons or () if str(r.get("reason", "")).strip()]
-        if not given:
-            return "Un refus doit être motivé exigence par exigence : indiquez au moins un motif."
-    codes = {r.code for r in applicable_requirements(session, dossier)}
-    unknown = sorted({str(r.get("requirement_code")) for r in reasons or ()
-                      if str(r.get("reason", "")).strip() and r.get("requirement_code") not in codes})
-    if unknown:
-        return "Exigence inconnue pour ce dossier : " + ", ".join(unknown) + "."
-    return None
 
 
 def guard_decidable(ctx: Context) -> str | None:

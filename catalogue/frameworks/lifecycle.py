@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalogue.audit.services import record_transition
 from catalogue.clock import now
 from catalogue.clock import today as paris_today
 from catalogue.frameworks.models import Framework, FrameworkStatus
@@ -119,6 +120,7 @@ FRAMEWORK_LIFECYCLE = Lifecycle(
         ),
     ),
     roles_of=_roles_on_framework,
+    record=record_transition,
     state_labels={state.value: label for state, label in STATE_LABELS.items()},
     state_attr="status",
 )

@@ -1,0 +1,117 @@
+"""The application factory: settings, database, storage, mail, extensions, blueprints."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import MetaData
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import catalogue.models  # noqa: F401 - every mapper, so the metadata is complete
+from catalogue import db, web
+from catalogue import settings as settings_module
+from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
+from catalogue.accounts import cli as accounts_cli
+from catalogue.accounts import views as accounts_views
+from catalogue.admin import views as admin_views
+from catalogue.api import views as api_views
+from catalogue.apps import views as apps_views
+from catalogue.audit import cli as audit_cli
+from catalogue.commission import cli as commission_cli
+from catalogue.commission import views as commission_views
+from catalogue.consents import views as consents_views
+from catalogue.core import views as core_views
+from catalogue.demo import cli as demo_cli
+from catalogue.dossiers import views as dossiers_views
+from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+from catalogue.frameworks import cli as frameworks_cli
+from catalogue.frameworks import views as frameworks_views
+from catalogue.listings import views as listings_views
+from catalogue.listings.public_cache import PublicCache
+from catalogue.notifications import services as notifications
+from catalogue.publishers import views as publishers_views
+from catalogue.search import cli as search_cli
+from catalogue.storage import services as storage
+from config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Registration order is URL precedence.
+BLUEPRINTS = (
+    accounts_views.bp, admin_views.bp, publishers_views.bp, apps_views.bp, dossiers_views.bp,
+    commission_views.bp, frameworks_views.bp, listings_views.bp, consents_views.bp,
+    api_views.bp, core_views.bp,
+)
+COMMANDS = (
+    accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,
+    search_cli.cli,
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides the environment (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(ROOT / "instance"),
+    )
+    settings = load_config()
+    if config:
+        # Explicit overrides are already typed values; environment parsing stays the source.
+        settings = load_config({**_environ_strings(config)}) | config
+    app.config.update(settings)
+
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(message)s")
+
+    passwords.configure(cheap=app.config["ARGON2_CHEAP"])
+    engine = db.make_engine(app.config["DATABASE_URL"])
+    app.extensions["engine"] = engine
+    db.configure_engine(app.config.get("DB_BIND") or engine)
+    settings_module.configure(app.config)
+
+    storage.configure(storage.storage_from_url(app.config["STORAGE_URL"]))
+    notifications.configure(
+        notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
+    )
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+    app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
+
+    if app.config["PROXY_HOPS"]:
+        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    web.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for group in COMMANDS:
+        app.cli.add_command(group)
+    if app.config["PUBLIC_CACHE"]:
+        app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
+    return app
+
+
+class _MigrateDB:
+    """What Flask-Migrate needs of a database object: the metadata."""
+
+    @property
+    def metadata(self) -> MetaData:
+        return db.Base.metadata
+
+
+def _environ_strings(config: dict[str, Any]) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in config.items():
+        if isinstance(value, str):
+            env[key] = value
+    return env

@@ -1,0 +1,159 @@
+"""The organisation's evidence library: checked uploads stored once by SHA-256, and
+downloads for those entitled (DESIGN §7 "Evidence")."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from catalogue.accounts.models import User
+from catalogue.apps.models import App
+from catalogue.audit import services as audit
+from catalogue.clock import now, today
+from catalogue.dossiers.models import (
+    Dossier,
+    Evidence,
+)
+from catalogue.dossiers.permissions import can_download_evidence
+from catalogue.dossiers.uploads import check_upload
+from catalogue.errors import DomainError, NotFound, ValidationFailed
+from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
+from catalogue.publishers.models import Organisation
+from catalogue.publishers.permissions import require_member
+from catalogue.storage.services import StorageError, get_storage, new_key
+
+log = logging.getLogger(__name__)
+
+
+DEFAULT_UPLOAD_MAX_MB = 20
+
+
+_PENDING_KEYS = "dossiers_pending_storage_keys"
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_pending_keys(db_session: Session) -> None:  # pragma: no cover - hook
+    db_session.info.pop(_PENDING_KEYS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_pending_keys(db_session: Session, previous_transaction: Any) -> None:
+    # A rolled back transaction leaves no evidence row: it must not leave its file either.
+    if previous_transaction.parent is not None:
+        return
+    for key in db_session.info.pop(_PENDING_KEYS, []):
+        try:
+            get_storage().delete(key)
+        except (StorageError, RuntimeError):  # pragma: no cover - best effort
+            log.warning("could not delete orphan evidence file %s", key)
+
+
+def add_evidence(
+    session: Session, organisation: Organisation, *, actor: User, app: App | None = None,
+    filename: str, data: bytes, kind: str, title: str, valid_until: date | None = None,
+    max_bytes: int | None = None,
+) -> Evidence:
+    """Check and store an evidence file in the organisation's library.
+
+    The same content (SHA-256) is stored once per organisation: uploading it again
+    returns the existing row. A storage failure leaves no row; a rolled back
+    transaction leaves no file.
+    """
+    require_member(session, organisation, actor)
+    if app is not None and app.organisation_id != organisation.id:
+        raise NotFound("Application introuvable.")
+    errors: dict[str, str] = {}
+    if kind not in EVIDENCE_KINDS:
+        errors["kind"] = "Choisissez le type de pièce."
+    title = " ".join((title or "").split())
+    if not title:
+        errors["title"] = "Donnez un titre à la pièce."
+    elif len(title) > 200:
+        errors["title"] = "Le titre ne doit pas dépasser 200 caractères."
+    if valid_until is not None and valid_until < today():
+        errors["valid_until"] = "La date de validité est déjà passée."
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), errors=errors)
+    limit = max_bytes or DEFAULT_UPLOAD_MAX_MB * 1024 * 1024
+    checked = check_upload(filename, data, max_bytes=limit)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalar(
+        select(Evidence).where(Evidence.organisation_id == organisation.id, Evidence.sha256 == digest)
+    )
+    if existing is not None:
+        return existing
+    key = new_key("evidence")
+    try:
+        get_storage().put(key, data)
+    except StorageError:
+        log.exception("evidence storage failed")
+        raise DomainError(
+            "Le fichier n'a pas pu être enregistré. Réessayez dans quelques instants.",
+            errors={"file": "Le fichier n'a pas pu être enregistré."},
+        ) from None
+    evidence = Evidence(
+        organisation_id=organisation.id, app_id=app.id if app else None, kind=kind,
+        title=title, filename=checked.filename, content_type=checked.content_type,
+        size=len(data), sha256=digest, storage_key=key, valid_until=valid_until,
+        uploaded_by_id=actor.id, uploaded_at=now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(evidence)
+            session.flush()
+    except IntegrityError:
+        get_storage().delete(key)
+        # The same file was stored concurrently: use that one.
+        existing = session.scalar(
+            select(Evidence).where(Evidence.organisation_id == organisation.id,
+                                   Evidence.sha256 == digest))
+        if existing is None:
+            raise
+        return existing
+    session.info.setdefault(_PENDING_KEYS, []).append(key)
+    audit.record(session, "evidence.uploaded", actor=actor, subject=evidence,
+                 payload={"organisation_id": organisation.id, "app_id": evidence.app_id,
+                          "kind": kind, "sha256": digest, "size": len(data)})
+    return evidence
+
+
+def evidence_rows(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> list[Evidence]:
+    ids = sorted({int(i) for i in evidence_ids})
+    if not ids:
+        return []
+    rows = list(session.scalars(
+        select(Evidence).where(Evidence.id.in_(ids),
+                               Evidence.organisation_id == dossier.organisation_id,
+                               (Evidence.app_id == dossier.app_id) | Evidence.app_id.is_(None))
+    ))
+    if len(rows) != len(ids):
+        raise ValidationFailed("Pièce introuvable dans la bibliothèque de l'application.",
+                               errors={"evidence": "Pièce introuvable."})
+    return rows
+
+
+def evidence_for_download(session: Session, evidence_id: int, user: User) -> Evidence:
+    """The evidence if the user may download it (members, assigned rapporteurs, the
+    secretariat, the chair); NotFound for anyone else. Each download is audited."""
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or user is None or not can_download_evidence(session, evidence, user):
+        raise NotFound("Pièce introuvable.")
+    audit.record(session, "evidence.downloaded", actor=user, subject=evidence,
+                 payload={"organisation_id": evidence.organisation_id, "sha256": evidence.sha256})
+    return evidence
+
+
+def evidence_content(evidence: Evidence) -> bytes:
+    """The stored bytes of an evidence file (DomainError when storage fails)."""
+    try:
+        return get_storage().get(evidence.storage_key)
+    except StorageError:
+        log.exception("evidence read failed")
+        raise DomainError("La pièce est momentanément indisponible.") from None

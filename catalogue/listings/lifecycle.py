@@ -1,0 +1,156 @@
+"""The listing lifecycle (DESIGN §4 "Listing"), as a table.
+
+``published`` → ``suspended`` (secretariat or decision maker, with a reason) →
+``published`` (reinstated) or ``delisted`` (decision maker, motivated; final).
+``published`` → ``expired`` (the clock, once ``valid_until`` has passed without a
+renewal). Publication itself, and renewal, come from a referenced dossier
+(``catalogue.listings.services.publish_from_dossier``), not from this table.
+Its effects keep the public history, the patients' consents, the search index and
+the cache in step.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalogue.accounts.models import Role
+from catalogue.audit.services import record_transition
+from catalogue.clock import now, today
+from catalogue.consents import services as consents
+from catalogue.listings import cache
+from catalogue.listings.models import Listing, ListingEvent, ListingEventKind, ListingState
+from catalogue.search import services as search
+from workflows.engine import SYSTEM, Context, Lifecycle, Transition, fire
+
+S = ListingState
+REASON_MAX = 2000
+
+STATE_LABELS = {
+    S.PUBLISHED: "publiée",
+    S.SUSPENDED: "suspendue",
+    S.DELISTED: "déréférencée",
+    S.EXPIRED: "expirée",
+}
+
+
+def roles_on_listing(_session: Session, _listing: Any, actor: Any) -> frozenset[str]:
+    """Listing actions are commission ones: the actor's global roles decide."""
+    return frozenset(r.value for r in actor.role_set)
+
+
+
+def guard_reason_given(ctx: Context) -> str | None:
+    reason = (ctx.data.get("reason") or "").strip()
+    if not reason:
+        return "Indiquez le motif : il est publié dans l'historique de la fiche."
+    if len(reason) > REASON_MAX:
+        return f"Le motif ne peut dépasser {REASON_MAX} caractères."
+    return None
+
+
+def guard_still_valid(ctx: Context) -> str | None:
+    listing: Listing = ctx.subject
+    if listing.valid_until < today():
+        return "La durée de validité du référencement est échue : la fiche ne peut être rétablie."
+    return None
+
+
+def guard_validity_over(ctx: Context) -> str | None:
+    listing: Listing = ctx.subject
+    on = ctx.data.get("today") or today()
+    if listing.valid_until >= on:
+        return "Le référencement est encore valide."
+    return None
+
+
+def _changed(ctx: Context, kind: ListingEventKind, note: str) -> None:
+    """Common effect: timestamps, public history, search index, cache, consents."""
+    session: Session = ctx.session
+    listing: Listing = ctx.subject
+    listing.state_reason = note or None
+    listing.state_changed_at = now()
+    session.add(ListingEvent(listing_id=listing.id, kind=kind, public_note=note))
+    search.index_listing(session, listing)
+    cache.catalogue_changed(session, [listing.app.slug])
+    if kind == ListingEventKind.REINSTATED:
+        resumed = consents.resume_for_app(session, listing.app)
+        ctx.audit_payload["consents_resumed"] = resumed
+    else:
+        suspended = consents.suspend_for_app(session, listing.app, cause=kind.value)
+        ctx.audit_payload["consents_suspended"] = suspended
+    if note:
+        ctx.audit_payload["reason"] = note
+
+
+def effect_suspended(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.SUSPENDED, ctx.data["reason"].strip())
+
+
+def effect_reinstated(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.REINSTATED, (ctx.data.get("reason") or "").strip())
+
+
+def effect_delisted(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.DELISTED, ctx.data["reason"].strip())
+
+
+def effect_expired(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.EXPIRED, "")
+
+
+LISTING_LIFECYCLE = Lifecycle(
+    name="listing",
+    states=tuple(s.value for s in S),
+    final=frozenset({S.DELISTED.value}),
+    roles_of=roles_on_listing,
+    record=record_transition,
+    state_labels={k.value: v for k, v in STATE_LABELS.items()},
+    transitions=(
+        Transition(
+            name="suspend", sources=(S.PUBLISHED.value,), target=S.SUSPENDED.value,
+            roles=frozenset({Role.SECRETARIAT.value, Role.DECISION_MAKER.value}),
+            label="Suspendre la fiche",
+            guards=(guard_reason_given,),
+            effects=(effect_suspended,),
+        ),
+        Transition(
+            name="reinstate", sources=(S.SUSPENDED.value,), target=S.PUBLISHED.value,
+            roles=frozenset({Role.SECRETARIAT.value, Role.DECISION_MAKER.value}),
+            label="Rétablir la fiche",
+            guards=(guard_still_valid,),
+            effects=(effect_reinstated,),
+        ),
+        Transition(
+            name="delist", sources=(S.SUSPENDED.value,), target=S.DELISTED.value,
+            roles=frozenset({Role.DECISION_MAKER.value}),
+            label="Déréférencer l'application",
+            guards=(guard_reason_given,),
+            effects=(effect_delisted,),
+        ),
+        Transition(
+            name="expire", sources=(S.PUBLISHED.value,), target=S.EXPIRED.value,
+            roles=frozenset({SYSTEM}),
+            label="Constater l'expiration",
+            guards=(guard_validity_over,),
+            effects=(effect_expired,),
+        ),
+    ),
+)
+
+
+def expire_due(session: Session, on: date) -> int:
+    """Expire every published listing whose ``valid_until`` is before the day ``on``.
+
+    Idempotent (the clock's ``tick`` calls it every few minutes); returns how many expired.
+    """
+    due = session.scalars(
+        select(Listing).where(Listing.state == S.PUBLISHED, Listing.valid_until < on)
+        .order_by(Listing.id)
+    ).all()
+    for listing in due:
+        fire(session, LISTING_LIFECYCLE, listing, "expire", None, today=on)
+    return len(due)
