@@ -22,7 +22,10 @@ from catalogue.api import views as api_views
 from catalogue.apps import views as apps_views
 from catalogue.audit import cli as audit_cli
 from catalogue.commission import cli as commission_cli
-from catalogue.commission import views as commission_views
+from catalogue.commission.views import bp as commission_bp
+from catalogue.commission.views import dossiers as _commission_dossiers  # noqa: F401 - registers its routes
+from catalogue.commission.views import interests as _commission_interests  # noqa: F401 - registers its routes
+from catalogue.commission.views import sessions as _commission_sessions  # noqa: F401 - registers its routes
 from catalogue.consents import views as consents_views
 from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
@@ -30,10 +33,12 @@ from catalogue.dossiers import views as dossiers_views
 from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 from catalogue.frameworks import cli as frameworks_cli
 from catalogue.frameworks import views as frameworks_views
-from catalogue.listings import views as listings_views
 from catalogue.listings.public_cache import PublicCache
+from catalogue.listings.views import public as listings_public
+from catalogue.listings.views import staff as listings_staff
 from catalogue.notifications import services as notifications
-from catalogue.publishers import views as publishers_views
+from catalogue.publishers.views import publisher as publishers_space
+from catalogue.publishers.views import staff as publishers_staff
 from catalogue.search import cli as search_cli
 from catalogue.storage import services as storage
 from config import load_config
@@ -42,9 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Registration order is URL precedence.
 BLUEPRINTS = (
-    accounts_views.bp, admin_views.bp, publishers_views.bp, apps_views.bp, dossiers_views.bp,
-    commission_views.bp, frameworks_views.bp, listings_views.bp, consents_views.bp,
-    api_views.bp, core_views.bp,
+    accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
+    commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
+    consents_views.bp, api_views.bp, core_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,

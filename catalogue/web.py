@@ -7,11 +7,13 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 
 from catalogue import db
@@ -64,11 +66,9 @@ def commit() -> None:
     db.commit()
 
 
-def attempt(action: Any, success: str) -> bool:
+def attempt(action: Callable[[], object], success: str) -> bool:
     """Run one service call for a posted form: commit and flash ``success``, or roll
     back and flash the rule's French reason. Returns whether the action went through."""
-    from flask import flash
-
     try:
         action()
     except DomainError as exc:
@@ -78,6 +78,48 @@ def attempt(action: Any, success: str) -> bool:
     commit()
     flash(success, "success")
     return True
+
+
+def act(action: Callable[[], object], success: str, to: str, *, failed_to: str | None = None) -> Response:
+    """The one way a view runs a posted action: ``attempt`` it, then redirect to ``to`` (or,
+    when refused, to ``failed_to`` if given, so the user lands on the form they came from)."""
+    done = attempt(action, success)
+    return redirect(to if done or failed_to is None else failed_to)
+
+
+def apply_form(form: FlaskForm, action: Callable[[], object], success: str) -> bool:
+    """For a page that shows its form again when refused: run the service, commit and flash
+    ``success``; or roll back and put the rule's reason on the fields it names (else on the
+    form as a whole). Returns whether the action went through."""
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        named = exc.errors if isinstance(exc.errors, dict) else {}
+        # A rule names a field by its input name ("verdict-12") or its attribute name.
+        fields = {f.name: f for f in form} | dict(form._fields)
+        placed = False
+        for name, message in named.items():
+            if name in fields:
+                fields[name].errors = [*fields[name].errors, message]
+                placed = True
+        if not placed:
+            form.form_errors.append(exc.message)
+            if isinstance(exc.errors, list | tuple):
+                form.form_errors.extend(str(e) for e in exc.errors)
+        return False
+    commit()
+    flash(success, "success")
+    return True
+
+
+def error_messages(form: FlaskForm, general: str = "form") -> dict[str, str]:
+    """The form's first error per input name (and the form's own under ``general``), as the
+    pages list them above the form and beside each field."""
+    messages = {field.name: str(field.errors[0]) for field in form if field.errors}
+    if form.form_errors:
+        messages[general] = str(form.form_errors[0])
+    return messages
 
 
 _TITLES = {

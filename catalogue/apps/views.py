@@ -16,7 +16,7 @@ from catalogue.apps.models import App
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.errors import ValidationFailed
 from catalogue.publishers import queries as publisher_queries
-from catalogue.publishers.views import apply_errors
+from catalogue.publishers.views.publisher import apply_errors
 from catalogue.storage.services import StorageError, get_storage
 from catalogue.web import attempt, commit
 

@@ -6,10 +6,12 @@ minutes page once converted (and sanitised) to HTML.
 
 from __future__ import annotations
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from catalogue.commission import queries as commission_queries
+from catalogue.commission.labels import OPINION_LABELS
 from catalogue.commission.models import (
     AgendaItem,
     AgendaItemOutcome,
@@ -20,14 +22,6 @@ from catalogue.commission.models import (
     VoteChoice,
 )
 from catalogue.commission.queries import has_declared_interest
-
-OPINION_LABELS = {
-    "favourable": "Favorable",
-    "favourable_with_reservations": "Favorable avec réserves",
-    "favourable_with_suspensive_reservations": "Favorable avec réserves suspensives",
-    "unfavourable": "Défavorable",
-    "abstention": "Abstention",
-}
 
 
 def _name(user) -> str:
@@ -44,6 +38,9 @@ def _md(text: str) -> str:
 def render_minutes(session: Session, commission_session: CommissionSession) -> str:
     """The minutes: attendance, then per item the votes, the opinion or the postponement,
     and the members who did not take part with why."""
+    # The minutes are the official record: French, whatever the language of the page that closed the session.
+    with force_locale("fr"):
+        opinion_labels = {key: str(label) for key, label in OPINION_LABELS.items()}
     members = commission_queries.sitting_members(session)
     attendance = {a.user_id: a.present for a in session.scalars(
         select(Attendance).where(Attendance.session_id == commission_session.id))}
@@ -84,15 +81,15 @@ def render_minutes(session: Session, commission_session: CommissionSession) -> s
         lines.append("Votes :")
         lines.append("")
         for vote in votes:
-            lines.append(f"- {_md(_name(vote.voter))} : {OPINION_LABELS[vote.choice.value]}")
+            lines.append(f"- {_md(_name(vote.voter))} : {opinion_labels[vote.choice.value]}")
         if not votes:
             lines.append("- aucun vote")
         counts = {c.value: sum(1 for v in votes if v.choice == c) for c in VoteChoice}
         lines += ["", "Décompte : " + ", ".join(
-            f"{OPINION_LABELS[k]} {n}" for k, n in counts.items() if n) + "."]
+            f"{opinion_labels[k]} {n}" for k, n in counts.items() if n) + "."]
         opinion = opinions.get(item.id)
         if opinion is not None:
-            lines += ["", f"**Avis de la commission : {OPINION_LABELS[opinion.value.value]}.**"]
+            lines += ["", f"**Avis de la commission : {opinion_labels[opinion.value.value]}.**"]
             if opinion.reservations:
                 lines += ["", "Réserves : " + _md(opinion.reservations)]
         voters = {v.voter_id for v in votes}

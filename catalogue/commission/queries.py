@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -83,10 +84,12 @@ def sitting_members(session: Session) -> list[User]:
 
 def quorum_required(session: Session) -> int:
     """Members present needed to vote: ``QUORUM``, else a majority of sitting members."""
+    return _quorum(len(sitting_members(session)))
+
+
+def _quorum(sitting: int) -> int:
     configured = setting("QUORUM")
-    if configured:
-        return int(configured)
-    return len(sitting_members(session)) // 2 + 1
+    return int(configured) if configured else sitting // 2 + 1
 
 
 def present_member_ids(session: Session, commission_session: CommissionSession) -> set[int]:
@@ -150,8 +153,49 @@ def tally(votes: Iterable[tuple[int, VoteChoice | str]], chair_ids: Iterable[int
     )
 
 
-def eligible_voter_reason(session: Session, item: AgendaItem, user: User) -> str | None:
-    """Why ``user`` may not vote on ``item`` (None when they may)."""
+@dataclass(frozen=True)
+class SessionFacts:
+    """What every agenda item of a session needs to know, read once for the whole session:
+    the sitting members, who is present, the quorum, the chairs, and the current declared
+    interests of every sitting member in the organisations on the agenda."""
+
+    members: list[User]
+    attendance: dict[int, bool]
+    present: frozenset[int]
+    quorum: int
+    chair_ids: frozenset[int]
+    interests: frozenset[tuple[int, int]]  # (user id, organisation id)
+
+    def conflicted(self, user_id: int, organisation_id: int) -> bool:
+        """Whether the user declared a current interest in the organisation."""
+        return (user_id, organisation_id) in self.interests
+
+
+def session_facts(session: Session, commission_session: CommissionSession) -> SessionFacts:
+    """The facts of one session, in four queries whatever the length of its agenda."""
+    members = sitting_members(session)
+    voting = {u.id for u in members}
+    attendance = {a.user_id: a.present for a in session.scalars(
+        select(Attendance).where(Attendance.session_id == commission_session.id))}
+    organisations = {item.dossier.organisation_id for item in commission_session.items}
+    on = today()
+    interests = session.execute(select(InterestDeclaration.user_id,
+                                       InterestDeclaration.organisation_id).where(
+        InterestDeclaration.organisation_id.in_(organisations), InterestDeclaration.started_on <= on,
+        (InterestDeclaration.ended_on.is_(None)) | (InterestDeclaration.ended_on >= on))).all()
+    return SessionFacts(
+        members=members, attendance=attendance,
+        present=frozenset(uid for uid, here in attendance.items() if here and uid in voting),
+        quorum=_quorum(len(members)),
+        chair_ids=frozenset(u.id for u in members if u.has_role(Role.CHAIR)),
+        interests=frozenset((int(u), int(o)) for u, o in interests))
+
+
+def eligible_voter_reason(session: Session, item: AgendaItem, user: User,
+                          facts: SessionFacts | None = None) -> str | None:
+    """Why ``user`` may not vote on ``item`` (None when they may). ``facts`` spares the
+    queries when a page asks for every item of a session."""
+    facts = facts or session_facts(session, item.session)
     commission_session = item.session
     if commission_session.state != SessionState.OPEN:
         return "Le vote n'est possible que pendant une séance ouverte."
@@ -159,9 +203,9 @@ def eligible_voter_reason(session: Session, item: AgendaItem, user: User) -> str
         return "Ce point de l'ordre du jour a déjà été traité."
     if not user.has_role(*VOTING_ROLES):
         return "Seuls les membres de la commission votent."
-    if has_declared_interest(session, user.id, item.dossier.organisation_id):
+    if facts.conflicted(user.id, item.dossier.organisation_id):
         return "Vous avez déclaré un intérêt lié à cet éditeur : vous ne pouvez pas voter sur ce dossier."
-    if user.id not in present_member_ids(session, commission_session):
+    if user.id not in facts.present:
         return "Seuls les membres enregistrés comme présents peuvent voter."
     return None
 
@@ -208,7 +252,8 @@ def report_problems(session: Session, dossier: Dossier, report: RapporteurReport
     return problems
 
 
-def opinion_refusal(session: Session, item: AgendaItem, reservations: str = ""
+def opinion_refusal(session: Session, item: AgendaItem, reservations: str = "", *,
+                    facts: SessionFacts | None = None
                     ) -> tuple[str | None, dict[str, int], OpinionValue | None]:
     """Why the opinion on ``item`` cannot be recorded now, the tally and the opinion."""
     commission_session = item.session
@@ -216,17 +261,15 @@ def opinion_refusal(session: Session, item: AgendaItem, reservations: str = ""
         return "L'avis ne peut être rendu que pendant une séance ouverte.", {}, None
     if item.outcome != AgendaItemOutcome.PENDING:
         return "Ce point de l'ordre du jour a déjà été traité.", {}, None
-    present = present_member_ids(session, commission_session)
-    needed = quorum_required(session)
+    facts = facts or session_facts(session, commission_session)
+    present, needed = facts.present, facts.quorum
     if len(present) < needed:
         return (f"Quorum non atteint : {len(present)} membre(s) présent(s), {needed} requis.", {}, None)
     votes = [(v.voter_id, v.choice) for v in item.votes]
-    conflicted = [v for v in item.votes
-                  if has_declared_interest(session, v.voter_id, item.dossier.organisation_id)]
+    conflicted = [v for v in item.votes if facts.conflicted(v.voter_id, item.dossier.organisation_id)]
     if conflicted:
         return "Un membre ayant déclaré un intérêt a voté : le vote doit être repris.", {}, None
-    chairs = {u.id for u in users_with_role(session, Role.CHAIR)}
-    counts, opinion, reason = tally(votes, chairs)
+    counts, opinion, reason = tally(votes, facts.chair_ids)
     if reason:
         return reason, counts, None
     if opinion in (OpinionValue.FAVOURABLE_WITH_RESERVATIONS,

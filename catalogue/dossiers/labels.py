@@ -23,3 +23,9 @@ STATE_LABELS = {
     S.LAPSED: _l("caduc"),
     S.WITHDRAWN: _l("retiré"),
 }
+
+KIND_LABELS = {
+    "initial": _l("Référencement initial"),
+    "renewal": _l("Renouvellement"),
+    "modification": _l("Modification"),
+}

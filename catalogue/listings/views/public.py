@@ -32,6 +32,7 @@ from catalogue import db
 from catalogue.accounts.auth import login_required
 from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
+from catalogue.commission.labels import PUBLIC_OPINION_LABELS
 from catalogue.errors import DomainError, NotFound
 from catalogue.listings import cache, queries, stats
 from catalogue.listings import services as listing_services
@@ -89,12 +90,7 @@ def _presenters() -> dict[str, Any]:
             "pricing": _("Tarif"), "medical_device": _("Dispositif médical"),
             "service": _("Services nationaux connectés"),
         },
-        "opinion_labels": {
-            "favourable": _("Favorable"),
-            "favourable_with_reservations": _("Favorable avec réserves"),
-            "favourable_with_suspensive_reservations": _("Favorable avec réserves suspensives (levées)"),
-            "unfavourable": _("Défavorable"),
-        },
+        "opinion_labels": PUBLIC_OPINION_LABELS,
         "event_labels": {
             ListingEventKind.PUBLISHED: _("Référencée et publiée au catalogue"),
             ListingEventKind.RENEWED: _("Référencement renouvelé"),

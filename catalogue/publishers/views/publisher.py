@@ -14,6 +14,7 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
+from catalogue.dossiers.labels import KIND_LABELS
 from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
 from catalogue.publishers import queries as publisher_queries
@@ -304,8 +305,6 @@ def _publisher_helpers() -> dict[str, Any]:
                   OrganisationStatus.VERIFIED: _("vérifiée"),
                   OrganisationStatus.REJECTED: _("vérification refusée")}
     role_labels = {MemberRole.OWNER: _("propriétaire"), MemberRole.EDITOR: _("éditeur")}
-    kind_labels = {"initial": _("Référencement initial"), "renewal": _("Renouvellement"),
-                   "modification": _("Modification")}
     answer_labels = {"compliant": _("Conforme"), "not_compliant": _("Non conforme"),
                      "not_applicable": _("Non applicable")}
 
@@ -326,7 +325,7 @@ def _publisher_helpers() -> dict[str, Any]:
         "org_status_label": lambda s: org_labels.get(s, str(s)),
         "member_role_label": lambda r: role_labels.get(r, str(r)),
         "dossier_state_label": lambda s: STATE_LABELS.get(s, str(s)),
-        "dossier_kind_label": lambda k: kind_labels.get(getattr(k, "value", k), str(k)),
+        "dossier_kind_label": lambda k: KIND_LABELS.get(getattr(k, "value", k), str(k)),
         "answer_label": lambda a: answer_labels.get(getattr(a, "value", a), "—") if a else _("Sans réponse"),
         "vocab": vocab,
         "evidence_kind": evidence_kind,
