@@ -35,7 +35,7 @@ from catalogue.dossiers.models import (
     ReferenceCounter,
 )
 from catalogue.dossiers.permissions import PUBLISHER, PUBLISHER_OWNER, roles_on_dossier
-from catalogue.dossiers.queries import applicable_requirements, current_answers, submission_problems
+from catalogue.dossiers.queries import Completeness, completeness
 from catalogue.errors import DomainError
 from catalogue.listings.services import publish_from_dossier
 from catalogue.notifications import services as notifications
@@ -67,10 +67,16 @@ def notify_members(ctx: Context, message: str, **extra: Any) -> None:
                          link=_link(dossier))
 
 
+def _completeness(ctx: Context) -> Completeness:
+    # The submitting service has just read it for its own check: one read per submission.
+    given = ctx.data.get("completeness")
+    return given if isinstance(given, Completeness) else completeness(ctx.session, ctx.subject)
+
+
 def guard_submittable(ctx: Context) -> str | None:
     """Every applicable requirement answered as the framework asks, the organisation
     verified: otherwise one message per failing item, naming the requirement."""
-    problems = submission_problems(ctx.session, ctx.subject)
+    problems = _completeness(ctx).problems
     if not problems:
         return None
     lines = [p.message for p in problems]
@@ -92,11 +98,10 @@ def effect_submitted(ctx: Context) -> None:
     dossier.submitted_at = now()
     ctx.session.flush()
     ctx.audit_payload.update(reference=dossier.reference, round=dossier.round)
-    requirements = applicable_requirements(ctx.session, dossier)
-    answers = current_answers(ctx.session, dossier)
-    evidence = {e.id: e for a in answers.values() for e in a.evidence}
+    check = _completeness(ctx)
+    evidence = {e.id: e for a in check.answers.values() for e in a.evidence}
     context = _context(
-        dossier, framework=dossier.framework.label, requirement_count=len(requirements),
+        dossier, framework=dossier.framework.label, requirement_count=len(check.requirements),
         evidence=sorted(evidence.values(), key=lambda e: e.title),
         submitted_at=dossier.submitted_at, resubmitted=resubmitted,
         organisation=dossier.organisation.legal_name,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from catalogue.apps.models import App
 from catalogue.clock import today
@@ -77,14 +77,18 @@ def working_round(dossier: Dossier) -> int | None:
 
 
 def current_answers(session: Session, dossier: Dossier, *, working: bool = False,
-                    round_: int | None = None) -> dict[int, Answer]:
+                    round_: int | None = None, requirements_loaded: bool = False) -> dict[int, Answer]:
     """requirement_id → the latest answer up to the round under review (or, with
-    ``working``, including the round the publisher is editing; or up to ``round_``)."""
+    ``working``, including the round the publisher is editing; or up to ``round_``).
+
+    ``requirements_loaded``: the caller has just read the dossier's requirements, so each
+    answer's requirement comes from the session's identity map without a query."""
     if round_ is None:
         round_ = (working_round(dossier) or dossier.round) if working else dossier.round
+    requirement_load = lazyload(Answer.requirement) if requirements_loaded else selectinload(Answer.requirement)
     rows = session.scalars(
         select(Answer).where(Answer.dossier_id == dossier.id, Answer.round <= round_)
-        .options(selectinload(Answer.evidence), selectinload(Answer.requirement))
+        .options(selectinload(Answer.evidence), requirement_load)
         .order_by(Answer.round)
     ).all()
     latest: dict[int, Answer] = {}
@@ -175,9 +179,24 @@ class Problem:
     category: str | None = None
 
 
+@dataclass(frozen=True)
+class Completeness:
+    """The round being edited, read once: the requirements that apply, the answers, and
+    everything that stops its submission (one message per item, in framework order)."""
+
+    requirements: list[Requirement]
+    answers: dict[int, Answer]
+    problems: list[Problem]
+
+
 def submission_problems(session: Session, dossier: Dossier) -> list[Problem]:
     """Everything that stops the submission of the round being edited, one message per
     item, in framework order (the completeness panel and the ``submit`` guard)."""
+    return completeness(session, dossier).problems
+
+
+def completeness(session: Session, dossier: Dossier) -> Completeness:
+    """The requirements, answers and problems of the round being edited (see ``Completeness``)."""
     problems: list[Problem] = []
     organisation = dossier.organisation
     if organisation.status != OrganisationStatus.VERIFIED:
@@ -185,9 +204,10 @@ def submission_problems(session: Session, dossier: Dossier) -> list[Problem]:
             "L'organisation n'a pas encore été vérifiée par le secrétariat : le dossier pourra "
             "être déposé après la vérification de son extrait d'immatriculation.",
             "organisation"))
-    answers = current_answers(session, dossier, working=True)
+    requirements = applicable_requirements(session, dossier)
+    answers = current_answers(session, dossier, working=True, requirements_loaded=True)
     on = today()
-    for requirement in applicable_requirements(session, dossier):
+    for requirement in requirements:
         def add(message: str, field: str, r: Requirement = requirement) -> None:
             problems.append(Problem(f"{r.code} « {r.title} » : {message}", field, r.code, r.id,
                                     r.category))
@@ -217,7 +237,7 @@ def submission_problems(session: Session, dossier: Dossier) -> list[Problem]:
             if item.valid_until is not None and item.valid_until < on:
                 add(f"la pièce « {item.title} » n'est plus valide depuis le "
                     f"{item.valid_until:%d/%m/%Y}.", "evidence")
-    return problems
+    return Completeness(requirements, answers, problems)
 
 
 @dataclass

@@ -37,10 +37,10 @@ from catalogue.dossiers.models import (
 from catalogue.dossiers.permissions import require_member as require_dossier_member
 from catalogue.dossiers.queries import (
     applicable_requirements,
+    completeness,
     current_answers,
     last_referenced_dossier,
     renewal_offer,
-    submission_problems,
     working_round,
 )
 from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -225,11 +225,11 @@ def submit_dossier(session: Session, dossier: Dossier, *, actor: User,
     roles = require_dossier_member(session, dossier, actor, roles)
     if dossier.state not in (S.DRAFT, S.INCOMPLETE):
         raise Conflict("Ce dossier a déjà été déposé.")
-    problems = submission_problems(session, dossier)
-    if problems:
+    check = completeness(session, dossier)
+    if check.problems:
         raise ValidationFailed(
             "Le dossier ne peut pas encore être déposé.",
-            errors=[p.message for p in problems],
+            errors=[p.message for p in check.problems],
         )
     name = "submit" if dossier.state == S.DRAFT else "resubmit"
     if dossier.reference is None:
@@ -237,10 +237,10 @@ def submit_dossier(session: Session, dossier: Dossier, *, actor: User,
         # new state before the effects run: the reference is taken just before firing.
         # The counter's row lock serialises concurrent submissions; the loser's transaction
         # (stale version) rolls its increment back, so numbers have no gaps.
+        # It is written with the new state, under the version check: a concurrent submission
+        # that won shows there.
         dossier.reference = next_reference(session, today().year)
-        # Write it now, under the version check: a concurrent submission that won shows here.
-        _touch(session, dossier)
-    fire(session, DOSSIER_LIFECYCLE, dossier, name, actor, roles=roles)
+    fire(session, DOSSIER_LIFECYCLE, dossier, name, actor, roles=roles, completeness=check)
     return dossier
 
 
