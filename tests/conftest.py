@@ -28,6 +28,13 @@ from catalogue import db
 from catalogue.accounts.models import Role, User
 from catalogue.app import create_app
 from catalogue.extensions import limiter
+from config import SETTINGS
+
+# The suite is hermetic: a deployed machine's environment (SECRET_KEY, DATABASE_URL,
+# CATALOGUE_ENV, REDIS_URL…) must not leak into the settings the tests build. Tests that
+# want a setting pass it to create_app; TEST_DATABASE_URL is the suite's own variable.
+for _setting in SETTINGS:
+    os.environ.pop(_setting.env, None)
 
 # Each domain keeps its factories in tests/factories_<domain>.py (fixtures).
 pytest_plugins = ["tests.factories"] + [
