@@ -97,7 +97,7 @@ class Lifecycle:
 
     def state_of(self, subject: Any) -> str:
         value = getattr(subject, self.state_attr)
-        return getattr(value, "value", value)
+        return str(getattr(value, "value", value))
 
 
 @dataclass(frozen=True)

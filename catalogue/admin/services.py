@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from catalogue.accounts.models import User
@@ -42,7 +42,7 @@ def audit_page(session: Session, *, action: str = "", subject: tuple[str, str] |
                page: int = 1, per_page: int = 50) -> Page:
     """Audit events (with their actor's address) newest first, in one query."""
     actor = aliased(User)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if action:
         escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(AuditEvent.action.like(escaped + "%", escape="\\"))

@@ -85,7 +85,8 @@ def current_answers(session: Session, dossier: Dossier, *, working: bool = False
     answer's requirement comes from the session's identity map without a query."""
     if round_ is None:
         round_ = (working_round(dossier) or dossier.round) if working else dossier.round
-    requirement_load = lazyload(Answer.requirement) if requirements_loaded else selectinload(Answer.requirement)
+    requirement_load = (lazyload(Answer.requirement) if requirements_loaded
+                        else selectinload(Answer.requirement))
     rows = session.scalars(
         select(Answer).where(Answer.dossier_id == dossier.id, Answer.round <= round_)
         .options(selectinload(Answer.evidence), requirement_load)

@@ -7,7 +7,7 @@ version (ETag source) in one transaction; the CDN purge runs after commit.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,7 @@ def _setting(name: str) -> Any:
     return setting(name)
 
 
-def paris_date(moment: Any) -> date:
+def paris_date(moment: datetime) -> date:
     """The calendar date in Paris of an aware datetime (decisions are dated in France)."""
     return moment.astimezone(ZoneInfo("Europe/Paris")).date()
 
