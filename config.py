@@ -77,6 +77,14 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _hosts(raw: str) -> list[str] | None:
+    hosts = [h.strip().lower() for h in raw.split(",") if h.strip()]
+    for host in hosts:
+        if "/" in host or (":" in host and not host.startswith("[")):
+            raise ValueError("expected host names separated by commas, without scheme or port")
+    return hosts or None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One declared setting: ``env`` is the environment variable that sets it."""
@@ -107,7 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", _str, "Catalogue ENS <ne-pas-repondre@catalogue-ens.fr>",
             "sender of e-mails"),
     Setting("BASE_URL", _url("http", "https"), "http://127.0.0.1:5000",
-            "public address used in e-mails and feeds"),
+            "public address: every absolute URL (e-mails, API, feed, exports) starts with it, "
+            "never with the request's Host"),
+    Setting("TRUSTED_HOSTS", _hosts, None,
+            "host names accepted in the Host header, comma-separated (.example.fr for its "
+            "subdomains); any other answers 400. Default: the host of BASE_URL (plus localhost "
+            "and 127.0.0.1 outside production)"),
     Setting("REVIEW_DAYS", _positive_int, 60, "review clock, calendar days"),
     Setting("INFO_RESPONSE_DAYS", _positive_int, 30, "days to answer an information request"),
     Setting("LISTING_VALIDITY_DAYS", _positive_int, 1095, "validity of a listing, days"),
@@ -165,6 +178,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not values["STORAGE_URL"]:
         values["STORAGE_URL"] = f"file://{INSTANCE_DIR / 'evidence'}"
 
+    if not values["TRUSTED_HOSTS"]:
+        base_host = (urlparse(values["BASE_URL"]).hostname or "").lower()
+        extra = [] if env == "production" else ["localhost", "127.0.0.1"]
+        values["TRUSTED_HOSTS"] = list(dict.fromkeys([base_host, *extra]))
     if values["PUBLIC_CACHE"] is None:
         values["PUBLIC_CACHE"] = env != "test"
     secure = env == "production"

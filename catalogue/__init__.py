@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
     from catalogue.notifications import services as notifications
+    from catalogue.public_urls import TrustedHosts
     from catalogue.storage import services as storage
     from config import load_config
 
@@ -61,12 +62,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
-    if app.config["PROXY_HOPS"]:
-        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     web.init_app(app)
     for domain in DOMAINS:
         _register_domain(app, domain)
@@ -74,6 +69,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from catalogue.listings.public_cache import PublicCache
 
         app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
+    # Outermost, so that the public cache checks the forwarded Host too.
+    if app.config["PROXY_HOPS"]:
+        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

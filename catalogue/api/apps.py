@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 
 from catalogue import db
 from catalogue.api.caching import conditional
@@ -26,6 +26,7 @@ from catalogue.listings.queries import (
     search_catalogue,
 )
 from catalogue.listings.serialize import detail, summary
+from catalogue.public_urls import base_url, public_url
 from catalogue.web import problem
 
 Q_MAX = 200
@@ -181,7 +182,7 @@ def _page_url(query: dict[str, Any], page: int) -> str:
     args = {k: (",".join(val) if isinstance(val, list) else val) for k, val in query.items()
             if val not in (None, "", [])}
     args["page"] = page
-    return url_for("api.list_apps", _external=True, **args)
+    return public_url("api.list_apps", **args)
 
 
 @api_route("/apps", operation_id="list_apps", summary="Rechercher dans le catalogue",
@@ -226,7 +227,7 @@ def list_apps(query: dict[str, Any]) -> Response:
 
 
 def _base() -> str:
-    return url_for("listings.home", _external=True).rstrip("/")
+    return base_url()
 
 
 @api_route("/apps/<slug>", operation_id="get_app", summary="Une fiche du catalogue",

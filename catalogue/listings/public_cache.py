@@ -40,6 +40,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import text
 
 from catalogue.api.caching import make_etag
+from catalogue.public_urls import host_is_trusted
 
 log = logging.getLogger("catalogue.request")
 
@@ -62,6 +63,7 @@ class PublicCache:
         self.engine = flask_app.extensions["engine"]
         self.cookie_names = (flask_app.config["SESSION_COOKIE_NAME"],
                              flask_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+        self.trusted_hosts = flask_app.config.get("TRUSTED_HOSTS")
         self.token_ttl = token_ttl
         self.max_bytes = max_bytes
         self._token: tuple[float, int] = (-1e9, 0)
@@ -107,6 +109,10 @@ class PublicCache:
         if environ.get("REQUEST_METHOD") != "GET":
             return False
         if not CATALOGUE_PATHS.match(environ.get("PATH_INFO", "")):
+            return False
+        # Another Host goes to Flask, which answers 400; the answers kept here never depend
+        # on the Host anyway (absolute URLs come from BASE_URL).
+        if not host_is_trusted(environ, self.trusted_hosts):
             return False
         cookies = environ.get("HTTP_COOKIE", "")
         if any(name in cookies for name in self.cookie_names):

@@ -39,6 +39,7 @@ from catalogue.listings.forms import ReportForm
 from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
 from catalogue.listings.models import ListingEventKind, ListingState
 from catalogue.listings.serialize import CSV_COLUMNS, summary
+from catalogue.public_urls import base_url
 from catalogue.web import commit
 
 bp = Blueprint("listings", __name__)
@@ -275,7 +276,7 @@ def feed() -> Response:
     def build() -> Response:
         events = queries.feed_events(db.session)
         xml = render_template("listings/feed.atom.xml", events=events,
-                              base=url_for("listings.home", _external=True).rstrip("/"))
+                              base=base_url())
         return Response(xml, mimetype="application/atom+xml")
 
     return conditional(cache.current_version(db.session), build)
@@ -301,7 +302,7 @@ def opendata_csv() -> Response:
     """The whole published catalogue as CSV (UTF-8 with BOM, for spreadsheets)."""
 
     def build() -> Response:
-        base = url_for("listings.home", _external=True).rstrip("/")
+        base = base_url()
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
@@ -320,7 +321,7 @@ def opendata_json() -> Response:
     """The whole published catalogue as JSON."""
 
     def build() -> Response:
-        base = url_for("listings.home", _external=True).rstrip("/")
+        base = base_url()
         items = [summary(item, base) for item in queries.all_published(db.session)]
         body = json.dumps({"count": len(items), "items": items}, ensure_ascii=False)
         response = Response(body, mimetype="application/json")

@@ -36,7 +36,7 @@ def production_app(database_url, tmp_path, keep_globals):
     """The application as configured in production (against the migrated test database)."""
     return create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
                        "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}",
-                       "MAIL_URL": None, "TESTING": False})
+                       "MAIL_URL": None, "TESTING": False, "BASE_URL": "https://localhost"})
 
 
 def test_strict_csp_and_companion_headers_on_every_kind_of_answer(client):

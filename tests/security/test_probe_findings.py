@@ -1,0 +1,112 @@
+"""Regression tests of the external probe (issue 12): each test replays the probe's
+requests through HTTP and checks that the hole stays closed. F1 (assessed profile
+changed after submission) is fixed and tested with the issue "The decision governs
+what is published"; its regression test joins this file when that lands."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from werkzeug.test import Client
+
+from catalogue import db
+from catalogue.accounts.models import Role
+from catalogue.listings.public_cache import PublicCache
+
+EVIL = "http://evil.example"
+
+
+# --- F2: Host header poisoning -----------------------------------------------------------
+
+
+def _all_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/apps/{slug}", "/api/v1/apps", "/catalogue/feed.atom",
+                                  "/opendata/catalogue.json", "/opendata/catalogue.csv"])
+def test_f2_another_host_is_refused_and_never_written_into_answers(app, client, make_listing,
+                                                                   monkeypatch, path):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://catalogue.example")
+    url = path.format(slug=make_listing().app.slug)
+    for _ in range(3):
+        assert client.get(url, base_url=EVIL).status_code == 400
+    normal = client.get(url)
+    assert normal.status_code == 200
+    body = _all_text(normal)
+    assert "evil.example" not in body
+    assert "https://catalogue.example/" in body
+
+
+def test_f2_the_public_cache_cannot_be_poisoned(app, make_listing, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://catalogue.example")
+    slug = make_listing().app.slug
+    cached = Client(PublicCache(app, version_reader=lambda: 12))
+    for _ in range(3):
+        poisoned = cached.get(f"/api/v1/apps/{slug}", base_url=EVIL)
+        assert poisoned.status_code == 400
+        poisoned = cached.get(f"/api/v1/apps/{slug}", headers={"Host": "evil.example"})
+        assert poisoned.status_code == 400
+    first = cached.get(f"/api/v1/apps/{slug}")
+    again = cached.get(f"/api/v1/apps/{slug}")  # served by the cache this time
+    for answer in (first, again):
+        assert answer.status_code == 200
+        document = json.loads(answer.get_data(as_text=True))
+        assert document["url"].startswith("https://catalogue.example/catalogue/"), document["url"]
+
+
+# --- F3: open redirect after sign-in -------------------------------------------------------
+
+HOSTILE_NEXT = ["/%09/evil.example/", "/%0a/evil.example/", "/%0d%0a/evil.example/", "/%5Cevil.example/",
+                "/\\/evil.example/", "//evil.example/", "/%20/evil.example/", "https://evil.example/",
+                "/%E2%80%8B/evil.example/", "/%7F/evil.example/"]
+
+
+def _off_site(location: str | None) -> bool:
+    from urllib.parse import urljoin, urlsplit
+
+    if location is None:
+        return False
+    cleaned = "".join(ch for ch in location if ch not in "\t\r\n").replace("\\", "/")
+    return urlsplit(urljoin("http://localhost/connexion", cleaned)).netloc not in ("localhost", "")
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_f3_sign_in_never_redirects_off_site(client, make_user, hostile):
+    from tests.accounts.helpers import post_form
+    from tests.factories import PASSWORD
+
+    user = make_user()
+    db.commit()
+    page = client.get(f"/connexion?next={hostile}")
+    assert re.search(r'name="next"[^>]*value=""', page.get_data(as_text=True))
+    answer = post_form(client, "/connexion", {"email": user.email, "password": PASSWORD,
+                                              "next": hostile.replace("%09", "\t")},
+                       form_page=f"/connexion?next={hostile}")
+    assert answer.status_code == 302
+    assert not _off_site(answer.location), answer.location
+    # Signed in, a plain GET of the link redirects at once: still on site.
+    again = client.get(f"/connexion?next={hostile}")
+    assert again.status_code == 302
+    assert not _off_site(again.location), again.location
+    assert again.location == "/compte/"
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_f3_second_factor_never_redirects_off_site(client, make_user, login, hostile):
+    member = make_user(roles=[Role.MEMBER])
+    db.commit()
+    login(member, second_factor=True)
+    answer = client.get(f"/connexion/totp?next={hostile}")
+    assert answer.status_code == 302
+    assert not _off_site(answer.location), answer.location
+
+
+def test_f3_local_targets_are_still_followed(client, make_user, login):
+    user = make_user()
+    db.commit()
+    login(user)
+    assert client.get("/connexion?next=/compte/securite").location == "/compte/securite"
+    assert client.get("/connexion?next=/catalogue%3Fq%3Dsucre").location.startswith("/catalogue")
