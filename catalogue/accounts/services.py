@@ -276,6 +276,14 @@ def record_login_failure(session: Session, user: User | None, *, locked: bool = 
                 user.id if user else "-")
 
 
+def record_locked_attempt(session: Session, user: User | None) -> None:
+    """A sign-in tried while the address is locked out: refused unread, but recorded."""
+    subject = user if user is not None else ("User", None)
+    audit.record(session, "auth.login_while_locked", actor=None, subject=subject,
+                 payload={"known_account": user is not None})
+    log.warning("login while locked user_id=%s", user.id if user else "-")
+
+
 def end_sessions(session: Session, user: User, *, actor: User | None, reason: str = "logout") -> None:
     """Revoke every session of the user (logout, or an administrator's action)."""
     user.session_version = (user.session_version or 1) + 1

@@ -139,6 +139,8 @@ def login() -> Any:
         return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
     email = form.email.data
     if lockout.is_locked(email):
+        accounts.record_locked_attempt(db.session, accounts.find_user(db.session, email))
+        commit()
         return _locked(form)
     user = accounts.authenticate(db.session, email, form.password.data)
     if user is None:

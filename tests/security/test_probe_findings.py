@@ -9,10 +9,12 @@ import json
 import re
 
 import pytest
+from sqlalchemy import select
 from werkzeug.test import Client
 
 from catalogue import db
 from catalogue.accounts.models import Role
+from catalogue.audit.models import AuditEvent
 from catalogue.listings.public_cache import PublicCache
 
 EVIL = "http://evil.example"
@@ -110,3 +112,56 @@ def test_f3_local_targets_are_still_followed(client, make_user, login):
     login(user)
     assert client.get("/connexion?next=/compte/securite").location == "/compte/securite"
     assert client.get("/connexion?next=/catalogue%3Fq%3Dsucre").location.startswith("/catalogue")
+
+
+# --- F4: lock-out bypass by another spelling of the address · F9: attempts while locked ----
+
+
+def _audit_actions(action: str) -> list[AuditEvent]:
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    db.session.rollback()
+    return events
+
+
+@pytest.mark.parametrize("spelling", ["pt1@ｅｘｅｍｐｌｅ.fr", "PT1@EXEMPLE.FR", " pt1@Exemple.fr "])
+def test_f4_another_spelling_of_a_locked_address_stays_locked(client, make_user, spelling):
+    from tests.accounts.helpers import sign_in
+    from tests.factories import PASSWORD
+
+    make_user(email="pt1@exemple.fr")
+    db.commit()
+    for _ in range(5):
+        sign_in(client, "pt1@exemple.fr", "mauvais mot de passe")
+    refused = sign_in(client, spelling, PASSWORD)
+    assert refused.status_code == 429
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess
+
+
+def test_f4_failures_under_other_spellings_count_for_the_same_account(client, make_user):
+    from tests.accounts.helpers import sign_in
+    from tests.factories import PASSWORD
+
+    make_user(email="pt1@exemple.fr")
+    db.commit()
+    for spelling in ("pt1@ｅｘｅｍｐｌｅ.fr", "PT1@exemple.fr", "pt1@EXEMPLE.fr", "pt1@ｅｘｅｍｐｌｅ.FR",
+                     "Pt1@exemple.fr"):
+        sign_in(client, spelling, "mauvais mot de passe")
+    assert sign_in(client, "pt1@exemple.fr", PASSWORD).status_code == 429
+
+
+def test_f9_sign_in_attempts_during_lock_out_are_audited(client, make_user):
+    from tests.accounts.helpers import sign_in
+    from tests.factories import PASSWORD
+
+    user = make_user(email="pt2@exemple.fr")
+    db.commit()
+    for _ in range(5):
+        sign_in(client, "pt2@exemple.fr", "mauvais mot de passe")
+    assert not _audit_actions("auth.login_while_locked")
+    sign_in(client, "pt2@exemple.fr", PASSWORD)
+    sign_in(client, "pt2@ｅｘｅｍｐｌｅ.fr", "autre essai")
+    events = _audit_actions("auth.login_while_locked")
+    assert len(events) == 2
+    assert {e.subject_id for e in events} == {str(user.id)}
+    assert all("exemple" not in json.dumps(e.payload) for e in events)  # no address in the trail
