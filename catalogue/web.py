@@ -3,18 +3,22 @@ headers, caching rules, error pages and problem+json, and the commit helper."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
 
 from catalogue import db
+from catalogue.accounts.auth import safe_next
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError
 
@@ -138,8 +142,10 @@ def init_app(app: Flask) -> None:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         user_id = current_user.id if current_user and current_user.is_authenticated else "-"
         log.info(
-            'request_id=%s user=%s method=%s path="%s" status=%s duration_ms=%.1f',
-            g.get("request_id"), user_id, request.method, request.path, response.status_code,
+            # The path as a JSON string: a CR/LF typed in the URL cannot start a forged line.
+            "request_id=%s user=%s method=%s path=%s status=%s duration_ms=%.1f",
+            g.get("request_id"), user_id, request.method, json.dumps(request.path),
+            response.status_code,
             elapsed,
         )
         return response
@@ -220,9 +226,20 @@ def install_template_helpers(app: Flask) -> None:
 
 
 def _lang_url(lang: str) -> str:
-    """The current page in another language, keeping its query (filters, search)."""
-    from urllib.parse import urlencode
+    """The current page in another language, keeping its query (filters, search).
 
+    Built from the matched route and its arguments, never from the raw path: a path such
+    as ``/%5Cevil.example/`` (a backslash, read as ``/`` by browsers) must not turn the
+    language link into a link to another site.
+    """
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", lang))
-    return f"{request.path}?{urlencode(args)}"
+    path = None
+    if request.endpoint and request.endpoint != "static":
+        try:
+            path = url_for(request.endpoint, **(request.view_args or {}))
+        except BuildError:
+            path = None
+    if path is None:  # no route matched (error page): the quoted path, if it stays here
+        path = safe_next(quote(request.path, safe="/-_.~"), default="/")
+    return f"{path}?{urlencode(args)}"

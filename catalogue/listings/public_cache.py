@@ -28,6 +28,7 @@ in docs/PERFORMANCE.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -139,8 +140,8 @@ class PublicCache:
         request_id = uuid.uuid4().hex
         start_response(status, [*headers, ("X-Request-ID", request_id),
                                 ("Content-Length", str(len(body)))])
-        log.info('request_id=%s method=GET path="%s" status=%s duration_ms=%.1f cache=hit', request_id,
-                 environ.get("PATH_INFO"), status[:3], (time.perf_counter() - started) * 1000)
+        log.info("request_id=%s method=GET path=%s status=%s duration_ms=%.1f cache=hit", request_id,
+                 json.dumps(environ.get("PATH_INFO", "")), status[:3], (time.perf_counter() - started) * 1000)
         return [body]
 
     def _through_flask(self, environ: dict[str, Any], start_response: Callable[..., Any],

@@ -282,6 +282,11 @@ def feed() -> Response:
     return conditional(cache.current_version(db.session), build)
 
 
+# A formula character at the start of the cell or after any separator a spreadsheet
+# may split on (``;``, ``,``, tab, line breaks), spaces allowed in between.
+_FORMULA_START = re.compile(r"(?:^|(?<=[;,\t\r\n]))( *)([=+\-@\t\r])")
+
+
 def _csv_cell(value: Any) -> str:
     """A CSV cell a spreadsheet will not run: formulas are neutralised (CWE-1236)."""
     if isinstance(value, bool):
@@ -292,9 +297,9 @@ def _csv_cell(value: Any) -> str:
         text = ""
     else:
         text = str(value)
-    if text and (text[0] in "=+-@\t\r" or text.lstrip()[:1] in ("=", "+", "-", "@")):
-        text = "'" + text
-    return text
+    # Every segment a spreadsheet may split off (``;`` for French settings, ``,``) is
+    # neutralised, not only the cell's start: ``a;=HYPERLINK(…)`` must not run either.
+    return _FORMULA_START.sub(r"\1'\2", text)
 
 
 @bp.get("/opendata/catalogue.csv")
@@ -304,7 +309,7 @@ def opendata_csv() -> Response:
     def build() -> Response:
         base = base_url()
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_COLUMNS)
         for item in queries.all_published(db.session):
             row = summary(item, base)

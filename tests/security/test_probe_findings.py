@@ -5,8 +5,13 @@ what is published"; its regression test joins this file when that lands."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
+import logging
 import re
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -165,3 +170,70 @@ def test_f9_sign_in_attempts_during_lock_out_are_audited(client, make_user):
     assert len(events) == 2
     assert {e.subject_id for e in events} == {str(user.id)}
     assert all("exemple" not in json.dumps(e.payload) for e in events)  # no address in the trail
+
+
+# --- F10: CR/LF in the request path cannot forge log lines ----------------------------------
+
+
+@pytest.mark.parametrize("path", ["/x%0d%0a2026-01-01 INFO request_id=forged user=1 method=GET",
+                                  "/x%0aforged%22 status=200", "/api/v1/apps/x%0d%0aforged"])
+def test_f10_cr_lf_in_the_path_cannot_forge_a_log_line(client, caplog, path):
+    with caplog.at_level(logging.INFO, logger="catalogue.request"):
+        client.get(path)
+    lines = [r.getMessage() for r in caplog.records if r.name == "catalogue.request"]
+    assert lines
+    for line in lines:
+        assert "\r" not in line and "\n" not in line, line
+        # One well-formed record: the path is a JSON string holding the CR/LF, escaped.
+        match = re.fullmatch(r'request_id=[0-9a-f]{32} user=- method=GET path=(".*") status=404 '
+                             r"duration_ms=[0-9.]+", line)
+        assert match, line
+        assert json.loads(match.group(1)) == unquote(path)
+
+
+# --- F11: formulas after a separator inside a CSV cell ------------------------------------
+
+DANGER = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", " ="])
+def test_f11_csv_cells_cannot_start_a_formula_after_a_separator(client, make_listing, prefix):
+    from tests.security.test_injection import retitle
+
+    payload = f'{prefix}HYPERLINK("http://evil.example/","Cliquez")'
+    retitle(make_listing(), name=f"Appli;{payload}",
+            summary=f"Résumé assez long pour être accepté,{prefix}cmd|' /C calc'!A0;{prefix}1")
+    body = client.get("/opendata/catalogue.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(body)))
+    # Every cell is quoted, so a reader never mistakes text for a number or a formula.
+    first_line = body.split("\r\n", 1)[0]
+    assert first_line == ",".join(f'"{column}"' for column in rows[0])
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("HYPERLINK" in cell for cell in cells)  # the text is kept, neutralised
+    for cell in cells:
+        for segment in re.split(r"[;,\t\r\n]", cell):
+            assert segment.lstrip(" ")[:1] not in DANGER[:4], (cell, segment)
+    # Read the way a French spreadsheet does (``;`` as separator): no field starts a formula.
+    for row in csv.reader(io.StringIO(body), delimiter=";"):
+        for field in row:
+            assert field.strip(' "')[:1] not in ("=", "+", "@"), field
+
+
+# --- F13: the language links stay on this site --------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/%5Cevil.example/x", "/%5C%5Cevil.example/",
+                                  "/%2F/evil.example/", "/catalogue/%5Cevil.example"])
+def test_f13_language_links_never_leave_the_site(client, path):
+    page = client.get(path).get_data(as_text=True)
+    links = re.findall(r'class="lang-link[^"]*" href="([^"]*)"', page)
+    assert len(links) == 2
+    for href in links:
+        href = html.unescape(href)
+        assert href.startswith("/") and not href.startswith("//"), href
+        assert "\\" not in href, href
+
+
+def test_f13_language_links_keep_the_page_and_its_query(client):
+    page = client.get("/catalogue?q=diab%C3%A8te").get_data(as_text=True)
+    assert 'href="/catalogue?q=diab%C3%A8te&amp;lang=en"' in page
