@@ -103,9 +103,19 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return login_manager.unauthorized()
         if current_user.needs_second_factor and not second_factor_passed():
             return redirect(url_for("accounts.second_factor", next=request.full_path))
+        if current_user.email_verified_at is None and not getattr(view, "allows_unverified", False):
+            # Sign-up promised that no account is active before its address is confirmed.
+            return redirect(url_for("accounts.confirm_pending"))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def allows_unverified(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view an account whose e-mail address is not confirmed yet may reach
+    (placed under ``login_required``): the confirmation page and the link resend."""
+    view.allows_unverified = True  # type: ignore[attr-defined]
+    return view
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -8,12 +8,13 @@ the fixed ones are declared here.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from catalogue.core.forms import Form
 
-class InterestForm(FlaskForm):
+
+class InterestForm(Form):
     organisation_id = SelectField(_l("Éditeur concerné"), coerce=int,
                                   validators=[DataRequired(_l("Choisissez un éditeur."))])
     nature = TextAreaField(_l("Nature du lien"),
@@ -25,7 +26,7 @@ class InterestForm(FlaskForm):
                          validators=[Optional()])
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     title = StringField(_l("Intitulé de la séance"),
                         validators=[DataRequired(_l("Donnez un intitulé à la séance.")), Length(max=200)])
     scheduled_at = DateTimeLocalField(
@@ -34,12 +35,12 @@ class SessionForm(FlaskForm):
     location = StringField(_l("Lieu ou lien de visioconférence"), validators=[Optional(), Length(max=200)])
 
 
-class InformationRequestForm(FlaskForm):
+class InformationRequestForm(Form):
     questions = TextAreaField(
         _l("Questions posées à l'éditeur"),
         description=_l("Une question par paragraphe ; citez les exigences concernées (ex. SEC-03)."),
         validators=[DataRequired(_l("Rédigez les questions posées à l'éditeur.")), Length(max=10000)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(_l("Indiquez le motif.")), Length(max=5000)])

