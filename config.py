@@ -8,6 +8,8 @@ is malformed. Nothing else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -104,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
             "development, test or production"),
     Setting("SECRET_KEY", _str, None,
             "signs sessions and links; required outside development and tests"),
+    Setting("AUDIT_HMAC_KEY", _str, None,
+            "keys the audit chain (HMAC-SHA256); kept outside the database, required in "
+            "production; default outside production: derived from SECRET_KEY"),
     Setting("DATABASE_URL", _url("sqlite", "postgresql"), None,
             "SQLAlchemy URL; default SQLite in instance/"),
     Setting("REDIS_URL", _url("redis", "rediss", optional=True), None,
@@ -172,6 +177,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         values["SECRET_KEY"] = (
             "test-secret-key-not-for-production" if env == "test" else _instance_secret_key()
         )
+    if not values["AUDIT_HMAC_KEY"]:
+        if env == "production":
+            raise ConfigError("AUDIT_HMAC_KEY must be set in production (it keys the audit chain)")
+        values["AUDIT_HMAC_KEY"] = hmac.new(values["SECRET_KEY"].encode(), b"catalogue-audit-chain",
+                                            hashlib.sha256).hexdigest()
     if not values["DATABASE_URL"]:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         values["DATABASE_URL"] = f"sqlite:///{INSTANCE_DIR / 'catalogue.sqlite'}"

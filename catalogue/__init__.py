@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides the environment (tests)."""
     from catalogue import db, web
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
+    from catalogue.audit import services as audit
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
     from catalogue.notifications import services as notifications
     from catalogue.public_urls import TrustedHosts
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.configure_engine(app.config.get("DB_BIND") or engine)
     db.import_all_models()
 
+    audit.configure(app.config["AUDIT_HMAC_KEY"])
     storage.configure(storage.storage_from_url(app.config["STORAGE_URL"]))
     notifications.configure(
         notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])

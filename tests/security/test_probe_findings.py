@@ -566,3 +566,88 @@ def test_f12_documents_with_hyperlinks_and_plain_images_are_accepted(client, log
         answer = upload.post(filename, data, csrf_token=_csrf(client, upload.url))
         assert answer.status_code in (302, 303), (filename, answer.get_data(as_text=True)[-2000:])
     assert evidence_count(upload.organisation_id) == before + 3
+
+
+# --- F8: truncation and recomputation of the audit chain ------------------------------------
+
+
+def _sign_in_a_few_times(client, make_user, times: int = 3) -> None:
+    from tests.accounts.helpers import sign_in
+    from tests.factories import PASSWORD
+
+    user = make_user()
+    db.commit()
+    for _ in range(times):
+        sign_in(client, user.email, PASSWORD)
+        client.post("/deconnexion", data={"csrf_token": _csrf(client, "/compte/")})
+
+
+def _cli(app, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_f8_a_truncated_chain_is_caught_by_the_checkpoint(app, client, make_user, tmp_path):
+    from sqlalchemy import delete, func
+
+    _sign_in_a_few_times(client, make_user)
+    checkpoint = tmp_path / "checkpoint.json"
+    assert _cli(app, "audit", "checkpoint", "-o", str(checkpoint)).exit_code == 0
+    statement = json.loads(checkpoint.read_text())
+    assert statement["count"] >= 4 and len(statement["signature"]) == 64
+    assert _cli(app, "audit", "verify", "--checkpoint", str(checkpoint)).exit_code == 0
+    # Later events, then the newest ones deleted: the remaining chain is valid on its own…
+    _sign_in_a_few_times(client, make_user, times=1)
+    newest = db.session.scalar(select(func.max(AuditEvent.id)))
+    db.session.execute(delete(AuditEvent).where(AuditEvent.id >= statement["last_id"] - 1))
+    db.commit()
+    assert newest > statement["last_id"]
+    assert _cli(app, "audit", "verify").exit_code == 0
+    # …but not against the checkpoint kept elsewhere.
+    result = _cli(app, "audit", "verify", "--checkpoint", str(checkpoint))
+    assert result.exit_code == 1
+    assert "tronquée" in result.output
+
+
+def test_f8_a_chain_recomputed_after_an_edit_is_caught(app, client, make_user, tmp_path):
+    import hashlib
+
+    from catalogue.audit import services as audit
+
+    _sign_in_a_few_times(client, make_user)
+    checkpoint = tmp_path / "checkpoint.json"
+    _cli(app, "audit", "checkpoint", "-o", str(checkpoint))
+    # The attacker edits an event and recomputes every hash after it, as the old plain
+    # SHA-256 chain allowed: without the key the chain no longer verifies.
+    events = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    events[1].payload = {**events[1].payload, "edited": True}
+    previous = audit.GENESIS
+    for event in events:
+        event.prev_hash = previous
+        event.hash = hashlib.sha256(audit.content_blob(event)).hexdigest()
+        previous = event.hash
+    db.commit()
+    result = _cli(app, "audit", "verify")
+    assert result.exit_code == 1 and "rompue" in result.output
+    # Even with the chain re-keyed (the key stolen), the checkpoint's head hash differs.
+    previous = audit.GENESIS
+    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        event.prev_hash = previous
+        event.hash = audit.compute_hash(event)
+        previous = event.hash
+    db.commit()
+    assert _cli(app, "audit", "verify").exit_code == 0
+    result = _cli(app, "audit", "verify", "--checkpoint", str(checkpoint))
+    assert result.exit_code == 1 and "recalculée" in result.output
+
+
+def test_f8_a_forged_checkpoint_is_refused(app, client, make_user, tmp_path):
+    _sign_in_a_few_times(client, make_user)
+    checkpoint = tmp_path / "checkpoint.json"
+    _cli(app, "audit", "checkpoint", "-o", str(checkpoint))
+    statement = json.loads(checkpoint.read_text())
+    checkpoint.write_text(json.dumps({**statement, "count": statement["count"] - 1}))
+    result = _cli(app, "audit", "verify", "--checkpoint", str(checkpoint))
+    assert result.exit_code == 1 and "pas signé" in result.output
+    # To standard output by default.
+    printed = _cli(app, "audit", "checkpoint")
+    assert printed.exit_code == 0 and json.loads(printed.output)["scheme"].startswith("catalogue-ens")
