@@ -6,10 +6,13 @@ minutes page once converted (and sanitised) to HTML.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalogue.commission import rules
+from catalogue.accounts.models import User
+from catalogue.commission import interests, rules
 from catalogue.commission.models import (
     AgendaItem,
     AgendaItemOutcome,
@@ -19,6 +22,7 @@ from catalogue.commission.models import (
     Vote,
     VoteChoice,
 )
+from catalogue.publishers.models import Organisation
 from workflows.dossier import has_declared_interest
 
 OPINION_LABELS = {
@@ -39,6 +43,26 @@ def _md(text: str) -> str:
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def _interest_change_requests(session: Session, commission_session: CommissionSession) -> list[str]:
+    """Declarations a member tried to end or shorten while this session's agenda held a
+    dossier of the publisher (refused, sent to the secretariat)."""
+    requests = interests.change_requests(session, commission_session.id)
+    if not requests:
+        return []
+    lines = ["## Demandes de modification de déclarations d'intérêts", ""]
+    for event in requests:
+        member = session.get(User, event.actor_id) if event.actor_id else None
+        organisation = session.get(Organisation, event.payload.get("organisation_id"))
+        requested = event.payload.get("requested", {})
+        end = requested.get("ended_on")
+        what = f"fin demandée au {date.fromisoformat(end):%d/%m/%Y}" if end else "période raccourcie"
+        lines.append(
+            f"- {_md(_name(member)) if member else 'Membre inconnu'}, le {event.occurred_at:%d/%m/%Y} : "
+            f"déclaration sur {_md(organisation.legal_name) if organisation else 'un éditeur'}, "
+            f"{what} ; refusée pendant l'inscription du dossier, transmise au secrétariat.")
+    return [*lines, ""]
 
 
 def render_minutes(session: Session, commission_session: CommissionSession) -> str:
@@ -72,8 +96,9 @@ def render_minutes(session: Session, commission_session: CommissionSession) -> s
         "",
         "Absents : " + (", ".join(_md(_name(m)) for m in absent) or "aucun") + ".",
         "",
-        "## Ordre du jour",
     ]
+    lines += _interest_change_requests(session, commission_session)
+    lines += ["## Ordre du jour"]
     for item in items:
         dossier = item.dossier
         lines += ["", f"### {item.position}. Dossier {dossier.reference} — {_md(dossier.app.name)}", ""]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.accounts.models import Role, User, UserRole
 from catalogue.clock import now, today
+from catalogue.commission import interests
 from catalogue.commission.models import (
     FAVOURABLE_OPINIONS,
     AdmissibilityDecision,
@@ -206,6 +207,9 @@ def eligible_voter_reason(session: Session, item: AgendaItem, user: User) -> str
         return "Seuls les membres de la commission votent."
     if has_declared_interest(session, user.id, item.dossier.organisation_id):
         return "Vous avez déclaré un intérêt lié à cet éditeur : vous ne pouvez pas voter sur ce dossier."
+    if interests.interest_since_scheduling(session, user.id, item):
+        return ("Votre déclaration d'intérêt lié à cet éditeur couvrait une période depuis "
+                "l'inscription du dossier à l'ordre du jour : vous ne pouvez pas voter sur ce dossier.")
     if user.id not in present_member_ids(session, commission_session):
         return "Seuls les membres enregistrés comme présents peuvent voter."
     return None

@@ -26,6 +26,7 @@ from catalogue.clock import today
 from catalogue.commission import rules
 from catalogue.commission import services as commission
 from catalogue.commission.forms import InformationRequestForm, InterestForm, ReasonForm, SessionForm
+from catalogue.commission.interests import InterestFrozen
 from catalogue.commission.minutes import OPINION_LABELS
 from catalogue.commission.models import (
     AdmissibilityDecision,
@@ -429,6 +430,10 @@ def interest(declaration_id: int) -> Any:
         try:
             commission.update_interest(db.session, declaration, actor=current_user, nature=form.nature.data,
                                        started_on=form.started_on.data, ended_on=form.ended_on.data)
+        except InterestFrozen as exc:
+            commit()  # the refused change stays recorded as a request to the secretariat
+            db.session.refresh(declaration)
+            form.ended_on.errors = [exc.message]
         except ValidationFailed as exc:
             db.rollback()
             for name, message in (exc.errors or {}).items():

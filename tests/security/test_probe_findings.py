@@ -651,3 +651,97 @@ def test_f8_a_forged_checkpoint_is_refused(app, client, make_user, tmp_path):
     # To standard output by default.
     printed = _cli(app, "audit", "checkpoint")
     assert printed.exit_code == 0 and json.loads(printed.output)["scheme"].startswith("catalogue-ens")
+
+
+# --- F6: a member cannot end their declaration just before voting --------------------------
+
+
+def _scheduled_with_a_declared_member(review_dossier, advance, team, *, started_on, ended_on=None):
+    from catalogue.commission import services as commission
+
+    dossier = advance(review_dossier(), "scheduled")
+    member = team.members[0]
+    declaration = commission.declare_interest(db.session, actor=member,
+                                              organisation_id=dossier.organisation_id,
+                                              nature="Ancien salarié", started_on=started_on,
+                                              ended_on=ended_on)
+    db.commit()
+    return dossier, member, declaration
+
+
+def test_f6_a_declaration_is_frozen_while_its_publisher_is_on_the_agenda(
+        client, login, team, review_dossier, advance, clock):
+    from datetime import date, timedelta
+
+    from catalogue.clock import today
+    from catalogue.commission.models import AgendaItem, CommissionSession, InterestDeclaration
+
+    dossier, member, declaration = _scheduled_with_a_declared_member(
+        review_dossier, advance, team, started_on=date(2025, 1, 1))
+    login(member)
+    url = f"/commission/interets/{declaration.id}"
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    organisation = dossier.organisation_id
+    answer = client.post(url, data={"csrf_token": _csrf(client, url), "organisation_id": organisation,
+                                    "nature": "Ancien salarié", "started_on": "2025-01-01",
+                                    "ended_on": yesterday})
+    assert answer.status_code == 422
+    page = html.unescape(answer.get_data(as_text=True))
+    assert "ne peut être ni close ni raccourcie" in page and "transmise au secrétariat" in page
+    assert db.session.get(InterestDeclaration, declaration.id).ended_on is None
+    [request] = _audit_actions("commission.interest_change_requested")
+    assert request.actor_id == member.id and request.payload["dossier_ids"] == [dossier.id]
+    # The nature may still be completed.
+    answer = client.post(url, data={"csrf_token": _csrf(client, url), "organisation_id": organisation,
+                                    "nature": "Ancien salarié (2019-2024)", "started_on": "2025-01-01",
+                                    "ended_on": ""})
+    assert answer.status_code == 302
+    # The request appears in the session's minutes.
+    from catalogue.commission.minutes import render_minutes
+
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.dossier_id == dossier.id))
+    minutes = render_minutes(db.session, db.session.get(CommissionSession, item.session_id))
+    assert "Demandes de modification de déclarations d'intérêts" in minutes
+    assert "transmise au secrétariat" in minutes
+    db.session.rollback()
+
+
+def test_f6_no_vote_when_a_declaration_covered_a_day_since_scheduling(
+        client, login, team, review_dossier, advance, clock):
+    from datetime import date, timedelta
+
+    from sqlalchemy import update
+
+    from catalogue.clock import today
+    from catalogue.commission.models import AgendaItem, CommissionSession, InterestDeclaration, Vote
+    from tests.factories_commission import open_with_attendance
+
+    dossier, member, declaration = _scheduled_with_a_declared_member(
+        review_dossier, advance, team, started_on=date(2025, 1, 1))
+    clock.shift(timedelta(days=3))
+    # The declaration ended yesterday (however it was changed): it covered days since scheduling.
+    db.session.execute(update(InterestDeclaration).where(InterestDeclaration.id == declaration.id)
+                       .values(ended_on=today() - timedelta(days=1)))
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.dossier_id == dossier.id))
+    open_with_attendance(db.session.get(CommissionSession, item.session_id), team)
+    db.commit()
+    login(member)
+    page = f"/commission/seances/{item.session_id}"
+    answer = client.post(f"{page}/points/{item.id}/vote",
+                         data={"csrf_token": _csrf(client, page), "choice": "favourable"},
+                         follow_redirects=True)
+    assert "depuis l'inscription du dossier" in html.unescape(answer.get_data(as_text=True))
+    assert db.session.scalar(select(Vote.id).where(Vote.voter_id == member.id)) is None
+    # A member whose link ended before the dossier was scheduled votes.
+    other = team.members[1]
+    from catalogue.commission import services as commission
+
+    commission.declare_interest(db.session, actor=other, organisation_id=dossier.organisation_id,
+                                nature="Stage", started_on=date(2020, 1, 1), ended_on=date(2021, 1, 1))
+    db.commit()
+    login(other)
+    answer = client.post(f"{page}/points/{item.id}/vote",
+                         data={"csrf_token": _csrf(client, page), "choice": "favourable"})
+    assert answer.status_code == 302
+    assert db.session.scalar(select(Vote.id).where(Vote.voter_id == other.id)) is not None
+    db.session.rollback()
