@@ -64,8 +64,8 @@ LIST_PARAMS = [
     Param("status", {"type": "string", "enum": ["published", "suspended"], "default": "published"},
           "État des fiches : publiées (par défaut) ou suspendues."),
     Param("sort", {"type": "string", "enum": list(SORTS)},
-          "Tri : relevance (par défaut avec q), name (par défaut sans q), -referenced_at "
-          "(référencement le plus récent d'abord)."),
+          "Tri : relevance (par défaut avec q ; sans q, l'ordre par nom), name (par défaut "
+          "sans q), -referenced_at (référencement le plus récent d'abord)."),
     Param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
           "Page, à partir de 1.", convert=_int),
     Param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
@@ -189,8 +189,8 @@ def _page_url(query: dict[str, Any], page: int) -> str:
            tag="Catalogue", params=LIST_PARAMS, response=APP_LIST)
 def list_apps(query: dict[str, Any]) -> Response:
     if query.get("sort") == "relevance" and not (query.get("q") or "").strip():
-        return problem(400, "Paramètre invalide", "Un ou plusieurs paramètres sont invalides.",
-                       errors={"sort": "Le tri par pertinence demande une recherche (q)."})
+        # Nothing to rank without a search: the default order, as documented (``sort`` says it).
+        query = {k: v for k, v in query.items() if k != "sort"}
     filters = {facet: query[facet] for facet in FACETS if facet in query}
     if "medical_device" in filters:
         filters["medical_device"] = [filters["medical_device"]]

@@ -745,3 +745,60 @@ def test_f6_no_vote_when_a_declaration_covered_a_day_since_scheduling(
     assert answer.status_code == 302
     assert db.session.scalar(select(Vote.id).where(Vote.voter_id == other.id)) is not None
     db.session.rollback()
+
+
+# --- Also: the OpenAPI document and the behaviour agree ------------------------------------
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/api/v1/apps?sort=relevance", 200),                       # allowed by the enum: default order
+    ("/api/v1/frameworks/ENS/2026.1?profile=", 200),            # the empty list (style form, no explode)
+    ("/api/v1/frameworks/ENS/2026.1?profile=uses_ai,processes_health_data", 200),
+    ("/api/v1/frameworks/ENS/2026.1?profile=uses_ai&profile=processes_health_data", 400),
+    ("/api/v1/apps?category=", 400),                            # minItems 1
+])
+def test_openapi_document_and_behaviour_agree(client, ens_waves, make_listing, path, expected):
+    make_listing()
+    document = client.get("/api/v1/openapi.json").json
+    answer = client.get(path)
+    assert answer.status_code == expected, answer.get_data(as_text=True)
+    operation = document["paths"]["/api/v1/apps" if "/apps" in path else
+                                  "/api/v1/frameworks/{code}/{version}"]["get"]
+    declared = {p["name"]: p for p in operation["parameters"]}
+    for name in ("profile", "category"):
+        if name in declared:
+            # Comma-separated in one parameter, as parsed: a repeated one is not this serialisation.
+            assert declared[name]["style"] == "form" and declared[name]["explode"] is False
+    if "sort=relevance" in path:
+        assert "relevance" in declared["sort"]["schema"]["enum"]
+        assert answer.json["sort"] == "name"
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_schemathesis_finds_no_contract_mismatch(app, make_listing, ens_waves, mode):
+    """Valid generated requests are accepted, invalid ones refused (the checks that found
+    the mismatches), on the catalogue and framework operations."""
+    import schemathesis
+    from hypothesis import given
+    from schemathesis import GenerationMode
+    from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+
+    from tests.security.conftest import bounded
+
+    make_listing()
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+    check = positive_data_acceptance if mode == "positive" else negative_data_rejection
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path not in ("/api/v1/apps", "/api/v1/frameworks/{code}/{version}"):
+            continue
+
+        @bounded(25)
+        @given(case=operation.as_strategy(generation_mode=generation))
+        def call(case):
+            if operation.path.startswith("/api/v1/frameworks/"):
+                case.path_parameters = {"code": "ENS", "version": "2026.1"}
+            case.call_and_validate(checks=[check])
+
+        call()
