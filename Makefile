@@ -61,7 +61,7 @@ seed: ## demo data (idempotent); prints the demo accounts and their TOTP secrets
 serve: ## development server
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-serve-prod: ## production server (set SECRET_KEY, DATABASE_URL…)
+serve-prod: ## production server (set SECRET_KEY, AUDIT_HMAC_KEY, BASE_URL, DATABASE_URL…)
 	CATALOGUE_ENV=production $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) \
 	  --access-logfile - wsgi:app
 

@@ -8,6 +8,8 @@ is malformed. Nothing else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -77,6 +79,14 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _hosts(raw: str) -> list[str] | None:
+    hosts = [h.strip().lower() for h in raw.split(",") if h.strip()]
+    for host in hosts:
+        if "/" in host or (":" in host and not host.startswith("[")):
+            raise ValueError("expected host names separated by commas, without scheme or port")
+    return hosts or None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One declared setting: ``env`` is the environment variable that sets it."""
@@ -96,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
             "development, test or production"),
     Setting("SECRET_KEY", _str, None,
             "signs sessions and links; required outside development and tests"),
+    Setting("AUDIT_HMAC_KEY", _str, None,
+            "keys the audit chain (HMAC-SHA256); kept outside the database, required in "
+            "production; default outside production: derived from SECRET_KEY"),
     Setting("DATABASE_URL", _url("sqlite", "postgresql"), None,
             "SQLAlchemy URL; default SQLite in instance/"),
     Setting("REDIS_URL", _url("redis", "rediss", optional=True), None,
@@ -107,7 +120,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", _str, "Catalogue ENS <ne-pas-repondre@catalogue-ens.fr>",
             "sender of e-mails"),
     Setting("BASE_URL", _url("http", "https"), "http://127.0.0.1:5000",
-            "public address used in e-mails and feeds"),
+            "public address: every absolute URL (e-mails, API, feed, exports) starts with it, "
+            "never with the request's Host"),
+    Setting("TRUSTED_HOSTS", _hosts, None,
+            "host names accepted in the Host header, comma-separated (.example.fr for its "
+            "subdomains); any other answers 400. Default: the host of BASE_URL (plus localhost "
+            "and 127.0.0.1 outside production)"),
     Setting("REVIEW_DAYS", _positive_int, 60, "review clock, calendar days"),
     Setting("INFO_RESPONSE_DAYS", _positive_int, 30, "days to answer an information request"),
     Setting("LISTING_VALIDITY_DAYS", _positive_int, 1095, "validity of a listing, days"),
@@ -159,12 +177,21 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         values["SECRET_KEY"] = (
             "test-secret-key-not-for-production" if env == "test" else _instance_secret_key()
         )
+    if not values["AUDIT_HMAC_KEY"]:
+        if env == "production":
+            raise ConfigError("AUDIT_HMAC_KEY must be set in production (it keys the audit chain)")
+        values["AUDIT_HMAC_KEY"] = hmac.new(values["SECRET_KEY"].encode(), b"catalogue-audit-chain",
+                                            hashlib.sha256).hexdigest()
     if not values["DATABASE_URL"]:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         values["DATABASE_URL"] = f"sqlite:///{INSTANCE_DIR / 'catalogue.sqlite'}"
     if not values["STORAGE_URL"]:
         values["STORAGE_URL"] = f"file://{INSTANCE_DIR / 'evidence'}"
 
+    if not values["TRUSTED_HOSTS"]:
+        base_host = (urlparse(values["BASE_URL"]).hostname or "").lower()
+        extra = [] if env == "production" else ["localhost", "127.0.0.1"]
+        values["TRUSTED_HOSTS"] = list(dict.fromkeys([base_host, *extra]))
     if values["PUBLIC_CACHE"] is None:
         values["PUBLIC_CACHE"] = env != "test"
     secure = env == "production"

@@ -10,7 +10,8 @@ and writes the call tree as text (and HTML with ``--html``). ``bench.run
 profile any path::
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/catalogue \\
-    CATALOGUE_ENV=production SECRET_KEY=x .venv/bin/python -m bench.profile '/catalogue?q=diabète'
+    CATALOGUE_ENV=production SECRET_KEY=x AUDIT_HMAC_KEY=y \\
+    .venv/bin/python -m bench.profile '/catalogue?q=diabète'
 """
 
 from __future__ import annotations

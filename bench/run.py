@@ -41,6 +41,7 @@ RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Variables of the caller's environment that would point the benchmark elsewhere.
 _STRIPPED_ENV = ("DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "CATALOGUE_ENV", "SECRET_KEY",
+                 "AUDIT_HMAC_KEY",
                  "STORAGE_URL", "MAIL_URL", "FLASK_APP", "FLASK_DEBUG", "BENCH_FLOOR_SPEC")
 
 
@@ -137,6 +138,7 @@ def base_env(database_url: str, workdir: Path) -> dict[str, str]:
         DATABASE_URL=database_url,
         STORAGE_URL=f"file://{workdir / 'evidence'}",
         SECRET_KEY=secrets.token_urlsafe(48),
+        AUDIT_HMAC_KEY=secrets.token_urlsafe(48),
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env

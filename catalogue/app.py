@@ -21,6 +21,7 @@ from catalogue.admin import views as admin_views
 from catalogue.api import views as api_views
 from catalogue.apps import views as apps_views
 from catalogue.audit import cli as audit_cli
+from catalogue.audit import services as audit
 from catalogue.commission import cli as commission_cli
 from catalogue.commission.views import bp as commission_bp
 from catalogue.commission.views import dossiers as _commission_dossiers  # noqa: F401 - registers its routes
@@ -37,6 +38,7 @@ from catalogue.listings.public_cache import PublicCache
 from catalogue.listings.views import public as listings_public
 from catalogue.listings.views import staff as listings_staff
 from catalogue.notifications import services as notifications
+from catalogue.public_urls import TrustedHosts
 from catalogue.publishers.views import publisher as publishers_space
 from catalogue.publishers.views import staff as publishers_staff
 from catalogue.search import cli as search_cli
@@ -79,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.configure_engine(app.config.get("DB_BIND") or engine)
     settings_module.configure(app.config)
 
+    audit.configure(app.config["AUDIT_HMAC_KEY"])
     storage.configure(storage.storage_from_url(app.config["STORAGE_URL"]))
     notifications.configure(
         notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
@@ -92,10 +95,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
-    if app.config["PROXY_HOPS"]:
-        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     web.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -103,6 +102,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.cli.add_command(group)
     if app.config["PUBLIC_CACHE"]:
         app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
+    # Outermost, so that the public cache checks the forwarded Host too.
+    if app.config["PROXY_HOPS"]:
+        # Behind a load balancer: client address (rate limits, audit) and scheme from its headers.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -3,20 +3,24 @@ headers, caching rules, error pages and problem+json, and the commit helper."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
 
 from catalogue import db
+from catalogue.accounts.auth import safe_next
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError
 
@@ -87,14 +91,21 @@ def act(action: Callable[[], object], success: str, to: str, *, failed_to: str |
     return redirect(to if done or failed_to is None else failed_to)
 
 
-def apply_form(form: FlaskForm, action: Callable[[], object], success: str) -> bool:
+def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
+               recorded_refusals: tuple[type[DomainError], ...] = ()) -> bool:
     """For a page that shows its form again when refused: run the service, commit and flash
     ``success``; or roll back and put the rule's reason on the fields it names (else on the
-    form as a whole). Returns whether the action went through."""
+    form as a whole). Returns whether the action went through.
+
+    ``recorded_refusals`` are refusals that record something worth keeping (a request sent
+    to the secretariat instead): their transaction is committed, not rolled back."""
     try:
         action()
     except DomainError as exc:
-        db.rollback()
+        if isinstance(exc, recorded_refusals):
+            commit()
+        else:
+            db.rollback()
         named = exc.errors if isinstance(exc.errors, dict) else {}
         # A rule names a field by its input name ("verdict-12") or its attribute name.
         fields = {f.name: f for f in form} | dict(form._fields)
@@ -180,8 +191,10 @@ def init_app(app: Flask) -> None:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         user_id = current_user.id if current_user and current_user.is_authenticated else "-"
         log.info(
-            'request_id=%s user=%s method=%s path="%s" status=%s duration_ms=%.1f',
-            g.get("request_id"), user_id, request.method, request.path, response.status_code,
+            # The path as a JSON string: a CR/LF typed in the URL cannot start a forged line.
+            "request_id=%s user=%s method=%s path=%s status=%s duration_ms=%.1f",
+            g.get("request_id"), user_id, request.method, json.dumps(request.path),
+            response.status_code,
             elapsed,
         )
         return response
@@ -262,9 +275,20 @@ def install_template_helpers(app: Flask) -> None:
 
 
 def _lang_url(lang: str) -> str:
-    """The current page in another language, keeping its query (filters, search)."""
-    from urllib.parse import urlencode
+    """The current page in another language, keeping its query (filters, search).
 
+    Built from the matched route and its arguments, never from the raw path: a path such
+    as ``/%5Cevil.example/`` (a backslash, read as ``/`` by browsers) must not turn the
+    language link into a link to another site.
+    """
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", lang))
-    return f"{request.path}?{urlencode(args)}"
+    path = None
+    if request.endpoint and request.endpoint != "static":
+        try:
+            path = url_for(request.endpoint, **(request.view_args or {}))
+        except BuildError:
+            path = None
+    if path is None:  # no route matched (error page): the quoted path, if it stays here
+        path = safe_next(quote(request.path, safe="/-_.~"), default="/")
+    return f"{path}?{urlencode(args)}"

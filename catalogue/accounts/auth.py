@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext, lazy_gettext
@@ -21,6 +23,7 @@ from flask_login import current_user
 from catalogue import db
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import login_manager
+from catalogue.public_urls import base_url
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
@@ -62,10 +65,24 @@ def second_factor_passed() -> bool:
 
 
 def safe_next(target: str | None, default: str = "/compte/") -> str:
-    """A local path to go to after signing in; anything else (another site) gives ``default``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to go to after signing in; anything else (another site) gives ``default``.
+
+    Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so
+    ``/%09/evil.example/`` (a tab once decoded) or ``/%5Cevil.example`` would leave the
+    site: any control character, space, backslash, scheme or authority is refused, and
+    the path must resolve to ``BASE_URL``'s own origin.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
         return default
-    if any(ch in target for ch in "\r\n"):
+    # Categories C* (controls, format characters such as zero-width spaces) and Z* (spaces).
+    if "\\" in target or any(unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    base = urlsplit(base_url() + "/")
+    resolved = urlsplit(urljoin(base.geturl(), target))
+    if (resolved.scheme, resolved.netloc) != (base.scheme, base.netloc):
         return default
     return target
 
@@ -86,9 +103,19 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return login_manager.unauthorized()
         if current_user.needs_second_factor and not second_factor_passed():
             return redirect(url_for("accounts.second_factor", next=request.full_path))
+        if current_user.email_verified_at is None and not getattr(view, "allows_unverified", False):
+            # Sign-up promised that no account is active before its address is confirmed.
+            return redirect(url_for("accounts.confirm_pending"))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def allows_unverified(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view an account whose e-mail address is not confirmed yet may reach
+    (placed under ``login_required``): the confirmation page and the link resend."""
+    view.allows_unverified = True  # type: ignore[attr-defined]
+    return view
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from catalogue.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from catalogue.core.forms import Form
 
 _REQUIRED = _l("Ce champ est obligatoire.")
 _EMAIL_REQUIRED = _l("Saisissez votre adresse e-mail.")
@@ -25,7 +25,7 @@ def _password(label: str) -> PasswordField:
     ], description=_PASSWORD_HINT)
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     display_name = StringField(_l("Nom affiché (facultatif)"), validators=[
         Optional(), Length(max=120, message=_l("120 caractères au plus."))])
     email = EmailField(_l("Adresse e-mail"), validators=[
@@ -37,7 +37,7 @@ class SignupForm(FlaskForm):
     ])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Adresse e-mail"), validators=[
         DataRequired(message=_EMAIL_REQUIRED), Length(max=254)])
     password = PasswordField(_l("Mot de passe"), validators=[
@@ -45,7 +45,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(_l("Code de vérification"), validators=[
         DataRequired(message=_l("Saisissez le code affiché par votre application.")),
         Length(max=32),
@@ -54,7 +54,7 @@ class SecondFactorForm(FlaskForm):
     next = HiddenField()
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     code = StringField(_l("Code à 6 chiffres"), validators=[
         DataRequired(message=_l("Saisissez le code affiché par votre application.")),
         Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Le code contient 6 chiffres.")),
@@ -62,12 +62,12 @@ class EnrolForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Adresse e-mail du compte"), validators=[
         DataRequired(message=_EMAIL_REQUIRED), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = _password(_l("Nouveau mot de passe"))
     password_confirm = PasswordField(_l("Confirmez le nouveau mot de passe"), validators=[
         DataRequired(message=_l("Confirmez le mot de passe.")),
@@ -75,7 +75,7 @@ class ResetPasswordForm(FlaskForm):
     ])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Mot de passe actuel"), validators=[
         DataRequired(message=_l("Saisissez votre mot de passe actuel.")),
         Length(max=MAX_PASSWORD_LENGTH)])
@@ -86,19 +86,19 @@ class ChangePasswordForm(FlaskForm):
     ])
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(Form):
     code = StringField(_l("Code à 6 chiffres de votre application"), validators=[
         DataRequired(message=_l("Saisissez le code affiché par votre application.")),
         Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Le code contient 6 chiffres.")),
     ])
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(Form):
     locale = SelectField(_l("Langue de l'interface et des e-mails"),
                          choices=[SelectChoice("fr", "Français", {"lang": "fr"}),
                                   SelectChoice("en", "English", {"lang": "en"})],
                          validators=[DataRequired(message=_REQUIRED)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that only needs the CSRF token (logout, mark read, resend)."""

@@ -8,9 +8,12 @@ an account. With ``REDIS_URL`` set the counts are shared by every process.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from limits import parse
 
+from catalogue.accounts.services import normalise_email
+from catalogue.errors import ValidationFailed
 from catalogue.extensions import limiter
 
 MAX_FAILURES = 5
@@ -19,7 +22,13 @@ _LIMIT = parse(f"{MAX_FAILURES}/{WINDOW}")
 
 
 def _key(email: str) -> str:
-    return "login-failures:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    # The very normalisation ``find_user`` applies (IDNA of the domain, lower case): every
+    # spelling that reaches an account (``pt1@ｅｘｅｍｐｌｅ.fr``) counts against that account.
+    try:
+        identity = normalise_email(email)
+    except ValidationFailed:
+        identity = unicodedata.normalize("NFKC", email).strip().casefold()
+    return "login-failures:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _strategy():

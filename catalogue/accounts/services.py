@@ -149,18 +149,29 @@ def register_patient(
         raise ValidationFailed(problem, errors={"password": problem})
     existing = session.scalar(select(User).where(User.email == address))
     if existing is not None:
-        # Spend the hashing time a new account costs, so timing does not tell either.
-        hash_password(password)
-        if existing.is_active and existing.erased_at is None:
-            notifications.send_email(session, "account_exists", existing.email,
-                                     {"user": existing}, existing.locale)
-        audit.record(session, "user.signup_existing", actor=None, subject=existing)
-        log.info("signup attempted for an existing account user_id=%s", existing.id)
+        signup_for_existing_account(session, existing, password)
         return None
     user = create_user(session, address, password, display_name=display_name,
                        roles=[Role.PATIENT], locale=locale)
     send_verification(session, user)
     return user
+
+
+def existing_account(session: Session, email: str) -> User | None:
+    """The account a sign-up with ``email`` would collide with (normalised), or None."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def signup_for_existing_account(session: Session, existing: User, password: str) -> None:
+    """A sign-up (patient or publisher) with an address that has an account: nothing is
+    created, the owner is told by e-mail, and the answer and its cost look like a new
+    account's, so sign-up does not reveal which addresses have an account."""
+    hash_password(password)  # the hashing time a new account costs
+    if existing.is_active and existing.erased_at is None:
+        notifications.send_email(session, "account_exists", existing.email,
+                                 {"user": existing}, existing.locale)
+    audit.record(session, "user.signup_existing", actor=None, subject=existing)
+    log.info("signup attempted for an existing account user_id=%s", existing.id)
 
 
 def send_verification(session: Session, user: User) -> None:
@@ -274,6 +285,14 @@ def record_login_failure(session: Session, user: User | None, *, locked: bool = 
                  subject=subject, payload={"known_account": user is not None})
     log.warning("%s user_id=%s", "lockout" if locked else "login failed",
                 user.id if user else "-")
+
+
+def record_locked_attempt(session: Session, user: User | None) -> None:
+    """A sign-in tried while the address is locked out: refused unread, but recorded."""
+    subject = user if user is not None else ("User", None)
+    audit.record(session, "auth.login_while_locked", actor=None, subject=subject,
+                 payload={"known_account": user is not None})
+    log.warning("login while locked user_id=%s", user.id if user else "-")
 
 
 def end_sessions(session: Session, user: User, *, actor: User | None, reason: str = "logout") -> None:

@@ -14,7 +14,13 @@ from flask_login import current_user, login_user, logout_user
 from catalogue import db
 from catalogue.accounts import lockout, totp
 from catalogue.accounts import services as accounts
-from catalogue.accounts.auth import login_required, rate_limit_key, safe_next, second_factor_passed
+from catalogue.accounts.auth import (
+    allows_unverified,
+    login_required,
+    rate_limit_key,
+    safe_next,
+    second_factor_passed,
+)
 from catalogue.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -139,6 +145,8 @@ def login() -> Any:
         return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
     email = form.email.data
     if lockout.is_locked(email):
+        accounts.record_locked_attempt(db.session, accounts.find_user(db.session, email))
+        commit()
         return _locked(form)
     user = accounts.authenticate(db.session, email, form.password.data)
     if user is None:
@@ -160,8 +168,7 @@ def login() -> Any:
     if user.needs_second_factor:
         return redirect(url_for("accounts.second_factor", next=target))
     if user.email_verified_at is None:
-        flash(_("Pensez à confirmer votre adresse e-mail : le lien est dans le message que nous "
-                "vous avons envoyé."), "warning")
+        return redirect(url_for("accounts.confirm_pending"))
     return redirect(target)
 
 
@@ -261,17 +268,30 @@ def verify_email(token: str) -> Any:
                     else url_for("accounts.login"))
 
 
+@bp.get("/compte/confirmation")
+@login_required
+@allows_unverified
+def confirm_pending() -> Any:
+    """The only page of an account whose address is not confirmed yet."""
+    if current_user.email_verified_at is not None:
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/confirm_pending.html", email=current_user.email,
+                           form=ConfirmForm())
+
+
 @bp.post("/compte/verification")
 @login_required
+@allows_unverified
 @limiter.limit(RESEND_LIMIT, key_func=rate_limit_key)
 def resend_verification() -> Any:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    accounts.send_verification(db.session, current_user._get_current_object())
+    user = current_user._get_current_object()
+    accounts.send_verification(db.session, user)
     commit()
     flash(_("Un nouveau lien de confirmation vous a été envoyé."), "success")
-    return redirect(url_for("accounts.account"))
+    return redirect(url_for("accounts.account" if user.email_verified_at else "accounts.confirm_pending"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])

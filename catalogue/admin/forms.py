@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from catalogue.accounts.models import Role
+from catalogue.core.forms import Form
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     """GET search: no CSRF token (it changes nothing)."""
 
     class Meta:
@@ -20,12 +20,12 @@ class UserSearchForm(FlaskForm):
     role = SelectField(_l("Rôle"), validators=[Optional()])
 
 
-class GrantRoleForm(FlaskForm):
+class GrantRoleForm(Form):
     role = SelectField(_l("Rôle à accorder"), validators=[
         DataRequired(message=_l("Choisissez un rôle."))])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

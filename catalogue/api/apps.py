@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 
 from catalogue import db
 from catalogue.api.caching import conditional
@@ -26,6 +26,7 @@ from catalogue.listings.queries import (
     search_catalogue,
 )
 from catalogue.listings.serialize import detail, summary
+from catalogue.public_urls import base_url, public_url
 from catalogue.web import problem
 
 Q_MAX = 200
@@ -63,8 +64,8 @@ LIST_PARAMS = [
     Param("status", {"type": "string", "enum": ["published", "suspended"], "default": "published"},
           "État des fiches : publiées (par défaut) ou suspendues."),
     Param("sort", {"type": "string", "enum": list(SORTS)},
-          "Tri : relevance (par défaut avec q), name (par défaut sans q), -referenced_at "
-          "(référencement le plus récent d'abord)."),
+          "Tri : relevance (par défaut avec q ; sans q, l'ordre par nom), name (par défaut "
+          "sans q), -referenced_at (référencement le plus récent d'abord)."),
     Param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
           "Page, à partir de 1.", convert=_int),
     Param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
@@ -181,15 +182,15 @@ def _page_url(query: dict[str, Any], page: int) -> str:
     args = {k: (",".join(val) if isinstance(val, list) else val) for k, val in query.items()
             if val not in (None, "", [])}
     args["page"] = page
-    return url_for("api.list_apps", _external=True, **args)
+    return public_url("api.list_apps", **args)
 
 
 @api_route("/apps", operation_id="list_apps", summary="Rechercher dans le catalogue",
            tag="Catalogue", params=LIST_PARAMS, response=APP_LIST)
 def list_apps(query: dict[str, Any]) -> Response:
     if query.get("sort") == "relevance" and not (query.get("q") or "").strip():
-        return problem(400, "Paramètre invalide", "Un ou plusieurs paramètres sont invalides.",
-                       errors={"sort": "Le tri par pertinence demande une recherche (q)."})
+        # Nothing to rank without a search: the default order, as documented (``sort`` says it).
+        query = {k: v for k, v in query.items() if k != "sort"}
     filters = {facet: query[facet] for facet in FACETS if facet in query}
     if "medical_device" in filters:
         filters["medical_device"] = [filters["medical_device"]]
@@ -226,7 +227,7 @@ def list_apps(query: dict[str, Any]) -> Response:
 
 
 def _base() -> str:
-    return url_for("listings.home", _external=True).rstrip("/")
+    return base_url()
 
 
 @api_route("/apps/<slug>", operation_id="get_app", summary="Une fiche du catalogue",

@@ -148,10 +148,13 @@ _CODE = Param("code", {"type": "string"}, "Code du référentiel, ex. ENS.", loc
 _VERSION = Param("version", {"type": "string"}, "Version, ex. 2026.1.", location="path")
 _PROFILE = Param(
     "profile",
-    {"type": "array", "items": _PREDICATE, "uniqueItems": True},
+    # The empty item is what ``profile=`` reads as: an empty value (no characteristic) is
+    # allowed, and a serialised list with only empty values is the same request.
+    {"type": "array", "items": {"type": "string", "enum": [*PREDICATES, ""]}, "uniqueItems": True},
     "Caractéristiques vraies du service, séparées par des virgules (ex. "
     "`processes_health_data,uses_ai`) : seules les exigences qui s'appliquent à ce profil sont "
-    "renvoyées. Vide (`profile=`) : un service qu'aucune ne décrit.",
+    "renvoyées. Vide (`profile=`) : un service qu'aucune ne décrit. Un seul paramètre "
+    "`profile` (répété : 400).",
     explode_csv=True,
 )
 

@@ -50,10 +50,15 @@ class Param:
     explode_csv: bool = False
 
     def openapi(self) -> dict[str, Any]:
-        return {
+        declared = {
             "name": self.name, "in": self.location, "required": self.required or
             self.location == "path", "description": self.description, "schema": self.schema,
         }
+        if self.explode_csv:
+            # One parameter holding comma-separated values (``profile=a,b``; ``profile=`` is
+            # the empty list), as parsed; repeating the parameter is refused.
+            declared.update(style="form", explode=False)
+        return declared
 
 
 @dataclass

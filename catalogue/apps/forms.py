@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from catalogue.apps import vocabulary as v
+from catalogue.core.forms import Form
 from catalogue.frameworks.vocabulary import PREDICATES
 
 
@@ -40,7 +40,7 @@ class MultiCheckboxField(SelectMultipleField):
 ASKED_PREDICATES = ("processes_health_data", "exchanges_documents", "uses_ai")
 
 
-class AppProfileForm(FlaskForm):
+class AppProfileForm(Form):
     name = StringField(_l("Nom de l'application"), validators=[
         DataRequired(message=_l("Indiquez le nom de l'application.")), Length(max=120)])
     slug = StringField(_l("Identifiant d'adresse (facultatif)"), validators=[Optional(), Length(max=80)],
@@ -106,11 +106,11 @@ class AppProfileForm(FlaskForm):
         return {name: getattr(self, name).data for name in names}
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG ou WebP, carré de préférence, 5 Mo au plus."))
 
 
-class ScreenshotForm(FlaskForm):
+class ScreenshotForm(Form):
     screenshot = FileField(_l("Capture d'écran"), description=_l("PNG, JPEG ou WebP, 5 Mo au plus."))
     alt_text = StringField(_l("Description de la capture"), validators=[Optional(), Length(max=300)],
                            description=_l("Ce que montre l'image, pour les personnes qui ne la voient pas."))

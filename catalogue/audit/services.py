@@ -1,20 +1,26 @@
 """The audit trail: record events in the caller's transaction, verify the chain.
 
-Each event's ``hash`` is the SHA-256 of its content and of the previous event's
-hash, so altering, inserting or deleting a row breaks the chain from there on.
+Each event's ``hash`` is the HMAC-SHA256 of its content and of the previous event's
+hash, keyed with ``AUDIT_HMAC_KEY`` (a secret that is not in the database), so
+altering, inserting or deleting a row breaks the chain from there on, and someone
+who can write to the database cannot recompute a valid chain after an edit.
+Deleting the newest events leaves a valid chain: ``checkpoint`` signs the head
+(count, last id and hash, time) so that a copy kept elsewhere detects it
+(``flask audit checkpoint``, ``flask audit verify --checkpoint FILE``).
 """
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from catalogue.audit.models import AuditEvent
@@ -23,6 +29,28 @@ from catalogue.clock import now
 GENESIS = "0" * 64
 # Set by the web layer for the duration of a request; services never read the request.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+
+CHECKPOINT_SCHEME = "catalogue-ens-audit-checkpoint/1"
+
+_key: bytes | None = None
+
+
+def configure(key: str) -> None:
+    """Set the chain's HMAC key (``AUDIT_HMAC_KEY``; called by ``create_app``)."""
+    global _key
+    _key = key.encode()
+
+
+def _chain_key() -> bytes:
+    if _key is None:
+        raise RuntimeError("the audit chain key is not configured (create_app sets it)")
+    return _key
+
+
+def sign(blob: bytes) -> str:
+    """HMAC-SHA256 of ``blob`` with the chain key, hex."""
+    return hmac.new(_chain_key(), blob, hashlib.sha256).hexdigest()
+
 
 # Any 64-bit number, the same in every process: serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x454E5341554449  # "ENSAUDI"
@@ -44,7 +72,12 @@ def _canonical(value: Any) -> Any:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    """The hash an event must carry given its content and ``prev_hash``."""
+    """The hash an event must carry given its content and ``prev_hash`` (keyed)."""
+    return sign(content_blob(event))
+
+
+def content_blob(event: AuditEvent) -> bytes:
+    """The canonical bytes an event's hash covers (content and ``prev_hash``)."""
     content = {
         "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
@@ -55,8 +88,7 @@ def compute_hash(event: AuditEvent) -> str:
         "payload": _canonical(event.payload or {}),
         "prev_hash": event.prev_hash,
     }
-    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _subject_ref(subject: Any) -> tuple[str, str | None]:
@@ -117,6 +149,53 @@ def verify_chain(session: Session, batch: int = 2000) -> ChainBreak | None:
         if compute_hash(event) != event.hash:
             return ChainBreak(event.id, "content does not match its hash")
         previous = event.hash
+    return None
+
+
+def checkpoint(session: Session) -> dict[str, Any]:
+    """A signed statement of the chain's head: keep it outside the database (another
+    system, write-once storage); ``verify_checkpoint`` later proves the chain still
+    holds at least these events, unchanged."""
+    count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+    body = {
+        "scheme": CHECKPOINT_SCHEME,
+        "count": count,
+        "last_id": last.id if last else 0,
+        "last_hash": last.hash if last else GENESIS,
+        "created_at": now().isoformat(timespec="seconds"),
+    }
+    return {**body, "signature": sign(_checkpoint_blob(body))}
+
+
+def _checkpoint_blob(body: dict[str, Any]) -> bytes:
+    fields = {k: body.get(k) for k in ("scheme", "count", "last_id", "last_hash", "created_at")}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def verify_checkpoint(session: Session, statement: dict[str, Any]) -> str | None:
+    """Why the chain no longer matches a checkpoint (French), or None when it does.
+
+    Checks the checkpoint's own signature, then that the event it names is still there
+    with the same hash and the same number of events up to it: a truncated chain, or
+    one recomputed after an edit, does not pass.
+    """
+    if statement.get("scheme") != CHECKPOINT_SCHEME or not hmac.compare_digest(
+            str(statement.get("signature", "")), sign(_checkpoint_blob(statement))):
+        return "le point de contrôle n'est pas signé par la clé de cette piste d'audit"
+    last_id, count = int(statement["last_id"]), int(statement["count"])
+    if last_id == 0:
+        return None
+    head = session.get(AuditEvent, last_id)
+    if head is None:
+        return f"l'événement n° {last_id} du point de contrôle a disparu (piste tronquée)"
+    if not hmac.compare_digest(head.hash, str(statement["last_hash"])):
+        return f"l'événement n° {last_id} n'a plus l'empreinte du point de contrôle (chaîne recalculée)"
+    held = session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.id <= last_id)) or 0
+    if held != count:
+        return (f"{count} événement(s) au point de contrôle, {held} aujourd'hui jusqu'au "
+                f"n° {last_id} (événements supprimés)")
     return None
 
 

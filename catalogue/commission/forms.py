@@ -24,8 +24,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from catalogue.core.forms import Form
 
-class InterestForm(FlaskForm):
+
+class InterestForm(Form):
     organisation_id = SelectField(_l("Éditeur concerné"), coerce=int,
                                   validators=[DataRequired(_l("Choisissez un éditeur."))])
     nature = TextAreaField(_l("Nature du lien"),
@@ -37,7 +39,7 @@ class InterestForm(FlaskForm):
                          validators=[Optional()])
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     title = StringField(_l("Intitulé de la séance"),
                         validators=[DataRequired(_l("Donnez un intitulé à la séance.")), Length(max=200)])
     scheduled_at = DateTimeLocalField(
@@ -46,14 +48,14 @@ class SessionForm(FlaskForm):
     location = StringField(_l("Lieu ou lien de visioconférence"), validators=[Optional(), Length(max=200)])
 
 
-class InformationRequestForm(FlaskForm):
+class InformationRequestForm(Form):
     questions = TextAreaField(
         _l("Questions posées à l'éditeur"),
         description=_l("Une question par paragraphe ; citez les exigences concernées (ex. SEC-03)."),
         validators=[DataRequired(_l("Rédigez les questions posées à l'éditeur.")), Length(max=10000)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(_l("Indiquez le motif.")), Length(max=5000)])
 
 
@@ -68,7 +70,7 @@ def _fields(form: FlaskForm, prefix: str) -> dict[str, Field]:
     return {f.name[len(prefix):]: f for f in form if f.name.startswith(prefix)}
 
 
-class IncompleteForm(FlaskForm):
+class IncompleteForm(Form):
     """Missing items of a dossier declared incomplete: one per requirement, and one general."""
 
     general = TextAreaField(_l("Autre élément manquant"), name="missing-general",
@@ -91,7 +93,7 @@ def incomplete_form(requirement_codes: Sequence[str], **kwargs: Any) -> Incomple
     return type("DossierIncompleteForm", (IncompleteForm,), attrs)(**kwargs)  # type: ignore[no-any-return]
 
 
-class RapporteursForm(FlaskForm):
+class RapporteursForm(Form):
     """The two rapporteurs (the proposal, or an override with its reason)."""
 
     # The service checks the choice (eligibility, interests, count) and says why in French.
@@ -100,7 +102,7 @@ class RapporteursForm(FlaskForm):
                                     validators=[Optional(), Length(max=2000)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     """A rapporteur's report: a verdict and comments per requirement, a proposed opinion."""
 
     proposed_opinion = SelectField(_l("Avis proposé"), validate_choice=False)
@@ -131,7 +133,7 @@ def report_form(requirement_ids: Sequence[int], **kwargs: Any) -> ReportForm:
     return type("DossierReportForm", (ReportForm,), attrs)(**kwargs)  # type: ignore[no-any-return]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """The State's decision, motivated, with a reason per requirement where it matters."""
 
     outcome = StringField(_l("Décision"), filters=[lambda v: (v or "").strip()])

@@ -6,10 +6,14 @@ minutes page once converted (and sanitised) to HTML.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue.accounts.models import User
+from catalogue.commission import interests
 from catalogue.commission import queries as commission_queries
 from catalogue.commission.labels import OPINION_LABELS
 from catalogue.commission.models import (
@@ -22,6 +26,7 @@ from catalogue.commission.models import (
     VoteChoice,
 )
 from catalogue.commission.queries import has_declared_interest
+from catalogue.publishers.models import Organisation
 
 
 def _name(user) -> str:
@@ -33,6 +38,26 @@ def _md(text: str) -> str:
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def _interest_change_requests(session: Session, commission_session: CommissionSession) -> list[str]:
+    """Declarations a member tried to end or shorten while this session's agenda held a
+    dossier of the publisher (refused, sent to the secretariat)."""
+    requests = interests.change_requests(session, commission_session.id)
+    if not requests:
+        return []
+    lines = ["## Demandes de modification de déclarations d'intérêts", ""]
+    for event in requests:
+        member = session.get(User, event.actor_id) if event.actor_id else None
+        organisation = session.get(Organisation, event.payload.get("organisation_id"))
+        requested = event.payload.get("requested", {})
+        end = requested.get("ended_on")
+        what = f"fin demandée au {date.fromisoformat(end):%d/%m/%Y}" if end else "période raccourcie"
+        lines.append(
+            f"- {_md(_name(member)) if member else 'Membre inconnu'}, le {event.occurred_at:%d/%m/%Y} : "
+            f"déclaration sur {_md(organisation.legal_name) if organisation else 'un éditeur'}, "
+            f"{what} ; refusée pendant l'inscription du dossier, transmise au secrétariat.")
+    return [*lines, ""]
 
 
 def render_minutes(session: Session, commission_session: CommissionSession) -> str:
@@ -69,8 +94,9 @@ def render_minutes(session: Session, commission_session: CommissionSession) -> s
         "",
         "Absents : " + (", ".join(_md(_name(m)) for m in absent) or "aucun") + ".",
         "",
-        "## Ordre du jour",
     ]
+    lines += _interest_change_requests(session, commission_session)
+    lines += ["## Ordre du jour"]
     for item in items:
         dossier = item.dossier
         lines += ["", f"### {item.position}. Dossier {dossier.reference} — {_md(dossier.app.name)}", ""]

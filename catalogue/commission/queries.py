@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from catalogue.accounts.models import Role, User
 from catalogue.accounts.queries import users_with_role
 from catalogue.clock import today
+from catalogue.commission import interests
 from catalogue.commission.models import (
     FAVOURABLE_OPINIONS,
     AgendaItem,
@@ -205,6 +206,9 @@ def eligible_voter_reason(session: Session, item: AgendaItem, user: User,
         return "Seuls les membres de la commission votent."
     if facts.conflicted(user.id, item.dossier.organisation_id):
         return "Vous avez déclaré un intérêt lié à cet éditeur : vous ne pouvez pas voter sur ce dossier."
+    if interests.interest_since_scheduling(session, user.id, item):
+        return ("Votre déclaration d'intérêt lié à cet éditeur couvrait une période depuis "
+                "l'inscription du dossier à l'ordre du jour : vous ne pouvez pas voter sur ce dossier.")
     if user.id not in facts.present:
         return "Seuls les membres enregistrés comme présents peuvent voter."
     return None

@@ -22,6 +22,7 @@ from catalogue.accounts import queries as accounts_queries
 from catalogue.accounts.models import COMMISSION_ROLES, Role, User
 from catalogue.audit import services as audit
 from catalogue.clock import now, today
+from catalogue.commission import interests
 from catalogue.commission import queries as commission_queries
 from catalogue.commission.models import (
     AgendaItem,
@@ -96,10 +97,14 @@ def declare_interest(session: Session, *, actor: User, organisation_id: int, nat
 
 def update_interest(session: Session, declaration: InterestDeclaration, *, actor: User, nature: str,
                     started_on: date | None, ended_on: date | None) -> InterestDeclaration:
-    """Update one's own declaration (e.g. record the end of the link)."""
+    """Update one's own declaration (e.g. record the end of the link). Not retroactive:
+    ending or shortening it while a dossier of the publisher is on an open agenda raises
+    ``InterestFrozen`` after recording the request for the secretariat."""
     if declaration.user_id != actor.id:
         raise NotFound("Déclaration introuvable.")
     fields = _interest_fields(nature, started_on, ended_on)
+    interests.guard_change(session, declaration, actor=actor, started_on=fields["started_on"],
+                           ended_on=fields["ended_on"])
     before = {"started_on": declaration.started_on, "ended_on": declaration.ended_on}
     for key, value in fields.items():
         setattr(declaration, key, value)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, InputRequired, ValidationError
+
+from catalogue.core.forms import Form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,7 +21,7 @@ class MultiCheckboxField(SelectMultipleField):
             raise ValidationError(_l("Cette catégorie n'est pas déclarée par l'application."))
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     scopes = MultiCheckboxField(
         _l("Données que vous autorisez l'application à utiliser"),
         description=_l("Cochez chaque catégorie que vous acceptez de partager. "
@@ -29,15 +30,15 @@ class ConsentForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Only the CSRF token: the consent is in the URL."""
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     """Only the CSRF token: the export is a POST because it is audited."""
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("Votre mot de passe"),
                              validators=[InputRequired(_l("Saisissez votre mot de passe."))])
     confirm = BooleanField(

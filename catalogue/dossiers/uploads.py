@@ -15,6 +15,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from catalogue.dossiers.inspect import (
+    Refused,
+    check_image_structure,
+    check_pdf_structure,
+    external_relationship,
+    is_also_a_zip,
+)
 from catalogue.errors import ValidationFailed
 
 # Zip bomb limits for office documents.
@@ -93,12 +100,40 @@ def _check_pdf(data: bytes) -> None:
     if not data.rstrip(b"\r\n\t \x00").endswith(b"%%EOF"):
         raise _refuse("Ce PDF est incomplet, endommagé ou suivi d'un autre contenu (marqueur de fin absent).")
     if _PDF_ACTIVE.search(data) or _PDF_HEX_NAME.search(data):
-        raise _refuse(
-            "Ce PDF contient du contenu actif (JavaScript, lancement d'application ou fichier "
-            "joint) : enregistrez-le à nouveau en PDF simple, par exemple en l'imprimant en PDF."
-        )
+        raise _refuse(_ACTIVE_PDF)
     if _HTML_ANYWHERE.search(data):
         raise _refuse("Ce PDF contient du code HTML ou script et ne peut pas être accepté.")
+    # The regular expressions above see only uncompressed bytes: a real parser reads the
+    # compressed object streams too.
+    try:
+        check_pdf_structure(data)
+    except Refused as exc:
+        raise _refuse(_PDF_REFUSALS[exc.reason]) from None
+    if is_also_a_zip(data):
+        raise _refuse(_POLYGLOT)
+
+
+_ACTIVE_PDF = (
+    "Ce PDF contient du contenu actif (JavaScript, lancement d'application ou fichier "
+    "joint) : enregistrez-le à nouveau en PDF simple, par exemple en l'imprimant en PDF."
+)
+_PDF_REFUSALS = {
+    "active": _ACTIVE_PDF,
+    "damaged": "Ce PDF est endommagé et ne peut pas être lu.",
+    "protected": "Ce PDF est protégé par un mot de passe : déposez une version non protégée.",
+}
+_POLYGLOT = "Ce fichier contient aussi une archive ou un autre fichier et ne peut pas être accepté."
+
+
+def _check_image_structure(data: bytes, kind: str) -> None:
+    try:
+        check_image_structure(data, kind)
+    except Refused as exc:
+        if exc.reason == "trailing":
+            raise _refuse(_POLYGLOT) from None
+        raise _refuse("Cette image est endommagée et ne peut pas être lue.") from None
+    if is_also_a_zip(data):
+        raise _refuse(_POLYGLOT)
 
 
 def _check_png(data: bytes) -> None:
@@ -106,6 +141,7 @@ def _check_png(data: bytes) -> None:
         raise _refuse("Cette image PNG n'est pas valide.")
     if _HTML_ANYWHERE.search(data):
         raise _refuse("Cette image contient du code HTML ou script et ne peut pas être acceptée.")
+    _check_image_structure(data, "png")
 
 
 def _check_jpeg(data: bytes) -> None:
@@ -113,6 +149,7 @@ def _check_jpeg(data: bytes) -> None:
         raise _refuse("Cette image JPEG n'est pas valide.")
     if _HTML_ANYWHERE.search(data):
         raise _refuse("Cette image contient du code HTML ou script et ne peut pas être acceptée.")
+    _check_image_structure(data, "jpeg")
 
 
 def _zip_member_problem(info: zipfile.ZipInfo) -> str | None:
@@ -164,6 +201,10 @@ def _check_office(data: bytes) -> str:
         if any(n.lower().endswith((".bin", ".exe", ".js", ".vbs", ".html", ".htm")) or "vbaProject" in n
                for n in names):
             raise _refuse("Ce document contient des macros ou du code : déposez une version sans macros.")
+        if external_relationship(archive) is not None:
+            raise _refuse("Ce document fait appel à des ressources extérieures (modèle, image ou objet "
+                          "liés à une adresse web) : enregistrez-le sans ces liens, par exemple en "
+                          "l'exportant en PDF.")
     return kind
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
+from catalogue.core.forms import Form
 from catalogue.frameworks.vocabulary import PREDICATES
 
 
@@ -32,7 +32,7 @@ class MultiCheckboxField(SelectMultipleField):
             )
 
 
-class ProfileFilterForm(FlaskForm):
+class ProfileFilterForm(Form):
     """"Which requirements apply to an app like mine?": tick what the app does."""
 
     class Meta:
@@ -59,7 +59,7 @@ class ProfileFilterForm(FlaskForm):
         return bool(self.filtre.raw_data) or bool(self.profil.raw_data)
 
 
-class CompareForm(FlaskForm):
+class CompareForm(Form):
     """Pick two versions of a framework code to see what changed between them."""
 
     class Meta:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from catalogue.core.forms import Form
 from catalogue.listings.services import REPORT_TEXT_MAX, REPORT_TEXT_MIN
 
 REPORT_KINDS = [
@@ -19,7 +19,7 @@ REPORT_KINDS = [
 ]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     kind = RadioField(_l("Type de problème"), choices=REPORT_KINDS,
                       validators=[InputRequired(_l("Choisissez le type de problème."))])
     text = TextAreaField(

@@ -28,6 +28,7 @@ in docs/PERFORMANCE.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -40,6 +41,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import text
 
 from catalogue.api.caching import make_etag
+from catalogue.public_urls import host_is_trusted
 
 log = logging.getLogger("catalogue.request")
 
@@ -62,6 +64,7 @@ class PublicCache:
         self.engine = flask_app.extensions["engine"]
         self.cookie_names = (flask_app.config["SESSION_COOKIE_NAME"],
                              flask_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+        self.trusted_hosts = flask_app.config.get("TRUSTED_HOSTS")
         self.token_ttl = token_ttl
         self.max_bytes = max_bytes
         self._token: tuple[float, int] = (-1e9, 0)
@@ -108,6 +111,10 @@ class PublicCache:
             return False
         if not CATALOGUE_PATHS.match(environ.get("PATH_INFO", "")):
             return False
+        # Another Host goes to Flask, which answers 400; the answers kept here never depend
+        # on the Host anyway (absolute URLs come from BASE_URL).
+        if not host_is_trusted(environ, self.trusted_hosts):
+            return False
         cookies = environ.get("HTTP_COOKIE", "")
         if any(name in cookies for name in self.cookie_names):
             return False
@@ -133,8 +140,8 @@ class PublicCache:
         request_id = uuid.uuid4().hex
         start_response(status, [*headers, ("X-Request-ID", request_id),
                                 ("Content-Length", str(len(body)))])
-        log.info('request_id=%s method=GET path="%s" status=%s duration_ms=%.1f cache=hit', request_id,
-                 environ.get("PATH_INFO"), status[:3], (time.perf_counter() - started) * 1000)
+        log.info("request_id=%s method=GET path=%s status=%s duration_ms=%.1f cache=hit", request_id,
+                 json.dumps(environ.get("PATH_INFO", "")), status[:3], (time.perf_counter() - started) * 1000)
         return [body]
 
     def _through_flask(self, environ: dict[str, Any], start_response: Callable[..., Any],

@@ -96,7 +96,9 @@ def render(message: str, locale: str, context: dict[str, Any]) -> tuple[str, str
     text_tpl = pick("body", "txt")
     if subject_tpl is None or text_tpl is None:
         raise LookupError(f"e-mail message {message!r} has no subject or text body")
-    subject = env.get_template(subject_tpl).render(context).strip()
+    # A subject is one header line: a line break in a name it quotes would make the
+    # e-mail package refuse the whole message.
+    subject = " ".join(env.get_template(subject_tpl).render(context).split())
     text_body = env.get_template(text_tpl).render(context)
     html_tpl = pick("body", "html")
     html_body = env.get_template(html_tpl).render(context) if html_tpl else ""
@@ -166,7 +168,8 @@ def deliver_pending(session: Session, ids: list[int] | None = None, limit: int =
         row.attempts += 1
         try:
             _mailer.send(row)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure (SMTP, a header the e-mail
+            # package refuses…) is recorded on the message and retried, never lost silently
             row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             row.next_attempt_at = current + timedelta(minutes=5 * 2 ** (row.attempts - 1))
             log.warning("mail to outbox #%s refused: %s", row.id, row.last_error)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from catalogue.core.forms import Form
 
 _REQUIRED = _l("Ce champ est obligatoire.")
 
@@ -29,11 +30,11 @@ class OrganisationFieldsMixin:
     contact_phone = StringField(_l("Téléphone de contact"), validators=[Optional(), Length(max=40)])
 
 
-class OrganisationForm(OrganisationFieldsMixin, FlaskForm):
+class OrganisationForm(OrganisationFieldsMixin, Form):
     """An organisation registered by a signed-in user."""
 
 
-class PublisherSignupForm(OrganisationFieldsMixin, FlaskForm):
+class PublisherSignupForm(OrganisationFieldsMixin, Form):
     """A new account and its organisation in one form."""
 
     display_name = StringField(_l("Vos nom et prénom"), validators=[
@@ -48,13 +49,13 @@ class PublisherSignupForm(OrganisationFieldsMixin, FlaskForm):
         EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques."))])
 
 
-class ExtractForm(FlaskForm):
+class ExtractForm(Form):
     file = FileField(_l("Extrait d'immatriculation (Kbis) de moins de trois mois"),
                      description=_l("PDF, PNG ou JPEG."))
     valid_until = DateField(_l("Valable jusqu'au (facultatif)"), validators=[Optional()])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Adresse e-mail de la personne invitée"), validators=[
         DataRequired(message=_l("Saisissez une adresse e-mail.")), Length(max=254)])
     role = SelectField(_l("Rôle"), choices=[
@@ -62,12 +63,12 @@ class InviteForm(FlaskForm):
         SelectChoice("owner", _l("Propriétaire : gère aussi les membres"))])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Rôle"), choices=[SelectChoice("editor", _l("Éditeur")),
                                                   SelectChoice("owner", _l("Propriétaire"))])
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     """Accept an invitation by creating the account of the invited address."""
 
     display_name = StringField(_l("Vos nom et prénom"), validators=[
@@ -77,5 +78,5 @@ class JoinForm(FlaskForm):
         description=_l("Au moins 12 caractères."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(message=_REQUIRED)])

@@ -133,17 +133,27 @@ def register_publisher(
 def sign_up_publisher(
     session: Session, *, email: str, password: str, display_name: str = "", locale: str = "fr",
     **organisation_fields: str | None,
-) -> tuple[User, Organisation]:
+) -> tuple[User, Organisation] | None:
     """Create the account and its organisation in one go (``/inscription/editeur``).
 
-    Errors of both are gathered so the form shows them all at once.
+    Errors of both are gathered so the form shows them all at once. An address that
+    already has an account is never named: when everything else is valid, nothing is
+    created, the owner of the address gets an e-mail (as with patient sign-up), and
+    None is returned so that the page shown is the same as for a new account.
     """
     errors: dict[str, str] = {}
     user: User | None = None
+    existing: User | None = None
     try:
-        with session.begin_nested():
-            user = accounts.create_user(session, email, password, display_name=display_name,
-                                        locale=locale)
+        existing = accounts.existing_account(session, email)
+        if existing is not None:
+            problem = accounts.password_problem(password, existing.email)
+            if problem:
+                errors["password"] = problem
+        else:
+            with session.begin_nested():
+                user = accounts.create_user(session, email, password, display_name=display_name,
+                                            locale=locale)
     except ValidationFailed as exc:
         errors.update(exc.errors if isinstance(exc.errors, dict) else {"email": exc.message})
         user = None
@@ -160,6 +170,9 @@ def sign_up_publisher(
         errors.update(exc.errors if isinstance(exc.errors, dict) else {})
     if errors:
         raise ValidationFailed(next(iter(errors.values())), errors=errors)
+    if existing is not None:
+        accounts.signup_for_existing_account(session, existing, password)
+        return None
     assert user is not None
     return user, organisation
 

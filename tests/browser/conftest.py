@@ -32,6 +32,7 @@ missing.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -238,6 +239,23 @@ def totp_code_for(live_db: Path) -> Callable[[str], str]:
         return pyotp.TOTP(secret).now()
 
     return code
+
+
+@pytest.fixture
+def mail_link_for(live_db: Path, live_url: str) -> Callable[[str, str], str]:
+    """The last link starting with ``path`` mailed to ``email`` by the live server (its outbox)."""
+
+    def link(email: str, path: str) -> str:
+        with sqlite3.connect(f"file:{live_db}?mode=ro", uri=True) as conn:
+            rows = conn.execute("SELECT text_body FROM outbox_messages WHERE recipient = ? "
+                                "ORDER BY id DESC", (email.lower(),)).fetchall()
+        for (body,) in rows:
+            match = re.search(re.escape(path) + r"[A-Za-z0-9_.\-]+", body)
+            if match:
+                return live_url + match.group(0)
+        raise LookupError(f"no {path} link mailed to {email} on the live server")
+
+    return link
 
 
 @pytest.fixture

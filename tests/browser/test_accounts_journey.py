@@ -19,7 +19,8 @@ def _signed_out(page, live_url) -> None:
     assert "/connexion" in page.url
 
 
-def test_patient_signs_up_signs_in_and_out(page, live_url, sign_in, assert_accessible):
+def test_patient_signs_up_signs_in_and_out(page, live_url, sign_in, assert_accessible,
+                                           mail_link_for):
     email = f"patient-{uuid.uuid4().hex[:8]}@exemple.fr"
     password = "une phrase de passe bien longue"
     page.goto(live_url + "/inscription")
@@ -41,6 +42,11 @@ def test_patient_signs_up_signs_in_and_out(page, live_url, sign_in, assert_acces
     page.goto(live_url + "/connexion")
     assert_accessible(page)
     sign_in(page, email, password)
+    # Not confirmed yet: the confirmation page is the only page of the account.
+    assert page.url == live_url + "/compte/confirmation"
+    assert page.get_by_role("heading", name="Confirmez votre adresse e-mail").is_visible()
+    assert_accessible(page)
+    page.goto(mail_link_for(email, "/compte/verification/"))
     assert page.url == live_url + "/compte/"
     assert page.get_by_role("heading", name="Mon compte", level=1).is_visible()
     assert page.get_by_text(email).first.is_visible()

@@ -76,7 +76,7 @@ def _siren() -> str:
 
 
 def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
-        page, live_url, live_server, assert_accessible, tmp_path):
+        page, live_url, live_server, assert_accessible, tmp_path, mail_link_for, sign_in):
     email = f"editrice-{uuid.uuid4().hex[:8]}@exemple.fr"
     siren = _siren()
     pdf = tmp_path / "piece.pdf"
@@ -98,6 +98,11 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
     page.get_by_label("Mot de passe", exact=True).fill("Une phrase de passe solide")
     page.get_by_label("Confirmez le mot de passe").fill("Une phrase de passe solide")
     page.get_by_role("button", name="Créer le compte et l'organisation").click()
+    # The account opens once its address is confirmed by the link sent by e-mail.
+    assert page.get_by_role("heading", name="Vérifiez votre messagerie").is_visible()
+    page.goto(mail_link_for(email, "/compte/verification/"))
+    sign_in(page, email, "Une phrase de passe solide")
+    page.goto(live_url + "/editeur/")
     assert page.get_by_role("heading", name="Soins Connectés SAS").is_visible()
     assert page.get_by_text("en attente de vérification").first.is_visible()
     assert_accessible(page)

@@ -46,7 +46,9 @@ def test_openapi_document_is_valid_and_describes_the_routes(openapi):
     assert {"400", "404", "304"} <= set(detail["responses"])
     params = {p["name"]: p for p in detail["parameters"]}
     assert params["code"]["in"] == "path" and params["code"]["required"] is True
-    assert params["profile"]["schema"]["items"]["enum"] == list(PREDICATES)
+    # Every characteristic, and the empty value that ``profile=`` stands for.
+    assert params["profile"]["schema"]["items"]["enum"] == [*PREDICATES, ""]
+    assert params["profile"]["style"] == "form" and params["profile"]["explode"] is False
 
 
 def test_list_answers_every_version_with_its_fields(client, ens_waves, openapi):

@@ -10,7 +10,7 @@ from catalogue import db
 from catalogue.notifications.models import OutboxMessage
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole, Membership, Organisation, OrganisationStatus
-from tests.accounts.helpers import csrf_token
+from tests.accounts.helpers import csrf_token, link_token, outbox, sign_in
 from tests.factories_publishers import owner_of
 
 SIGNUP = {"display_name": "Jeanne Martin", "email": "jeanne@sante-plus.fr",
@@ -29,13 +29,21 @@ def test_signup_with_a_wrong_siren_says_so_next_to_the_field(client):
     assert 'value="Santé Plus SAS"' in html
 
 
-def test_signup_creates_the_account_the_organisation_and_signs_in(client, session):
+def test_signup_creates_the_account_and_the_organisation_usable_once_confirmed(client, session):
     data = {**SIGNUP, "csrf_token": csrf_token(client, "/inscription/editeur")}
     response = client.post("/inscription/editeur", data=data)
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Vérifiez votre messagerie" in response.get_data(as_text=True)
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess  # not signed in before the address is confirmed
     organisation = session.scalar(select(Organisation).where(Organisation.siren == "732829320"))
     assert organisation.status == OrganisationStatus.PENDING
-    page = client.get(response.location).get_data(as_text=True)
+    [mail] = outbox("verify_email", "jeanne@sante-plus.fr")
+    assert client.get("/compte/verification/" + link_token(mail, "/compte/verification/")
+                      ).status_code == 302
+    signed_in = sign_in(client, "jeanne@sante-plus.fr", SIGNUP["password"])
+    assert signed_in.status_code == 302
+    page = client.get(f"/editeur/organisations/{organisation.id}").get_data(as_text=True)
     assert "Santé Plus SAS" in page and "en attente de vérification" in page
 
 

@@ -98,6 +98,8 @@ GET: dict[str, dict[str, str]] = {
     "accounts.logout": expect("ok", anonymous="redirect"),
     "accounts.account": signed_in(), "accounts.notifications_page": signed_in(),
     "accounts.security": signed_in(),
+    # The only page of an unconfirmed account; confirmed ones are sent to their account.
+    "accounts.confirm_pending": signed_in("redirect"),
     # Any signed-in account may connect an app to its own space (its own consents only);
     # whether staff accounts should be able to is a product question (see SECURITY.md).
     "consents.connections": signed_in(), "consents.connect": signed_in(),

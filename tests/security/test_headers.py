@@ -21,11 +21,13 @@ def keep_globals(app):
     """``create_app`` sets process-wide services (storage, mailer, password hasher, the
     session's engine): put the test application's back after building another one."""
     from catalogue.accounts import passwords
+    from catalogue.audit import services as audit
     from catalogue.notifications import services as notifications
     from catalogue.storage import services as storage
 
-    saved = (storage._storage, notifications._mailer, passwords._hasher)
+    saved = (storage._storage, notifications._mailer, passwords._hasher, audit._key)
     yield
+    audit._key = saved[3]
     storage.configure(saved[0])
     notifications.configure(saved[1])
     passwords._hasher = saved[2]
@@ -36,8 +38,8 @@ def keep_globals(app):
 def production_app(database_url, tmp_path, keep_globals):
     """The application as configured in production (against the migrated test database)."""
     return create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
-                       "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}",
-                       "MAIL_URL": None, "TESTING": False})
+                       "AUDIT_HMAC_KEY": "a" * 48, "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}",
+                       "MAIL_URL": None, "TESTING": False, "BASE_URL": "https://localhost"})
 
 
 def test_strict_csp_and_companion_headers_on_every_kind_of_answer(client):
@@ -85,6 +87,10 @@ def test_production_refuses_to_start_without_a_secret_key(database_url, keep_glo
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"CATALOGUE_ENV": "production", "DATABASE_URL": database_url})
+    # Nor without the audit chain's key, which must not be in the database nor change with SECRET_KEY.
+    with pytest.raises(ConfigError, match="AUDIT_HMAC_KEY"):
+        create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
+                    "DATABASE_URL": database_url})
 
 
 def test_development_cookies_are_httponly_and_lax(app, client):
@@ -148,5 +154,5 @@ def test_werkzeug_debugger_cannot_be_enabled_by_environment(monkeypatch, databas
                                                             keep_globals):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     application = create_app({"CATALOGUE_ENV": "production", "SECRET_KEY": "s" * 48,
-                              "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}"})
+                              "AUDIT_HMAC_KEY": "a" * 48, "DATABASE_URL": database_url, "STORAGE_URL": f"file://{tmp_path}"})
     assert application.debug is False

@@ -14,6 +14,7 @@ from catalogue.accounts.auth import roles_required
 from catalogue.accounts.models import Role
 from catalogue.commission import services as commission
 from catalogue.commission.forms import InterestForm
+from catalogue.commission.interests import InterestFrozen
 from catalogue.commission.models import (
     InterestDeclaration,
 )
@@ -60,7 +61,9 @@ def interest(declaration_id: int) -> Any:
             form, lambda: commission.update_interest(
                 db.session, declaration, actor=current_user, nature=form.nature.data,
                 started_on=form.started_on.data, ended_on=form.ended_on.data),
-            _("Déclaration mise à jour.")):
+            _("Déclaration mise à jour."),
+            # The refused change stays recorded as a request to the secretariat (minutes).
+            recorded_refusals=(InterestFrozen,)):
         return redirect(url_for("commission.interests"))
     return render_template("commission/interest_edit.html", form=form, declaration=declaration), \
         422 if form.errors else 200

@@ -40,6 +40,7 @@ from catalogue.listings.forms import ReportForm
 from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
 from catalogue.listings.models import ListingEventKind, ListingState
 from catalogue.listings.serialize import CSV_COLUMNS, summary
+from catalogue.public_urls import base_url
 from catalogue.web import commit
 
 bp = Blueprint("listings", __name__)
@@ -271,10 +272,15 @@ def feed() -> Response:
     def build() -> Response:
         events = queries.feed_events(db.session)
         xml = render_template("listings/feed.atom.xml", events=events,
-                              base=url_for("listings.home", _external=True).rstrip("/"))
+                              base=base_url())
         return Response(xml, mimetype="application/atom+xml")
 
     return conditional(cache.current_version(db.session), build)
+
+
+# A formula character at the start of the cell or after any separator a spreadsheet
+# may split on (``;``, ``,``, tab, line breaks), spaces allowed in between.
+_FORMULA_START = re.compile(r"(?:^|(?<=[;,\t\r\n]))( *)([=+\-@\t\r])")
 
 
 def _csv_cell(value: Any) -> str:
@@ -287,9 +293,9 @@ def _csv_cell(value: Any) -> str:
         text = ""
     else:
         text = str(value)
-    if text and (text[0] in "=+-@\t\r" or text.lstrip()[:1] in ("=", "+", "-", "@")):
-        text = "'" + text
-    return text
+    # Every segment a spreadsheet may split off (``;`` for French settings, ``,``) is
+    # neutralised, not only the cell's start: ``a;=HYPERLINK(…)`` must not run either.
+    return _FORMULA_START.sub(r"\1'\2", text)
 
 
 @bp.get("/opendata/catalogue.csv")
@@ -297,9 +303,9 @@ def opendata_csv() -> Response:
     """The whole published catalogue as CSV (UTF-8 with BOM, for spreadsheets)."""
 
     def build() -> Response:
-        base = url_for("listings.home", _external=True).rstrip("/")
+        base = base_url()
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_COLUMNS)
         for item in queries.all_published(db.session):
             row = summary(item, base)
@@ -316,7 +322,7 @@ def opendata_json() -> Response:
     """The whole published catalogue as JSON."""
 
     def build() -> Response:
-        base = url_for("listings.home", _external=True).rstrip("/")
+        base = base_url()
         items = [summary(item, base) for item in queries.all_published(db.session)]
         body = json.dumps({"count": len(items), "items": items}, ensure_ascii=False)
         response = Response(body, mimetype="application/json")

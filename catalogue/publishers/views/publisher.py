@@ -57,23 +57,22 @@ def signup() -> Any:
     form = PublisherSignupForm()
     if form.validate_on_submit():
         try:
-            user, organisation = publishers.sign_up_publisher(
+            created = publishers.sign_up_publisher(
                 db.session, email=form.email.data, password=form.password.data,
                 display_name=form.display_name.data, locale=session.get("lang", "fr"),
                 **{name: getattr(form, name).data or "" for name in ORG_FIELDS},
             )
-            accounts.send_verification(db.session, user)
+            if created is not None:
+                accounts.send_verification(db.session, created[0])
         except ValidationFailed as exc:
             db.rollback()
             apply_errors(form, exc, "email")
         else:
             commit()
-            session.clear()
-            login_user(user)
-            session["mfa"] = False
-            flash(_("Votre compte et votre organisation sont créés. Déposez maintenant l'extrait "
-                    "d'immatriculation : le secrétariat vérifiera l'organisation."), "success")
-            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+            # The same page whether or not the address had an account; the account is
+            # usable once its address is confirmed (the link in the e-mail).
+            return render_template("accounts/signup_done.html", email=form.email.data.strip(),
+                                   publisher=True)
     status = 422 if form.errors else 200
     return render_template("publishers/signup.html", form=form), status
 
