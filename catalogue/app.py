@@ -75,17 +75,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(message)s")
 
-    passwords.configure(cheap=app.config["ARGON2_CHEAP"])
     engine = db.make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     db.configure_engine(app.config.get("DB_BIND") or engine)
-    settings_module.configure(app.config)
-
-    audit.configure(app.config["AUDIT_HMAC_KEY"])
-    storage.configure(storage.storage_from_url(app.config["STORAGE_URL"]))
-    notifications.configure(
-        notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
-    )
+    activate(app)
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
@@ -109,6 +102,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def activate(app: Flask) -> None:
+    """Make ``app``'s settings and services the process's: what the rules read (settings),
+    how passwords are hashed, the audit key, the storage and the mailer. ``create_app``
+    calls it; a process that built several applications (the tests) calls it to switch."""
+    passwords.configure(cheap=app.config["ARGON2_CHEAP"])
+    settings_module.configure(app.config)
+    audit.configure(app.config["AUDIT_HMAC_KEY"])
+    storage.configure(storage.storage_from_url(app.config["STORAGE_URL"]))
+    notifications.configure(
+        notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
+    )
 
 
 class _MigrateDB:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from catalogue import db
 from catalogue.accounts.models import Role, User
-from catalogue.app import create_app
+from catalogue.app import activate, create_app
 from catalogue.extensions import limiter
 from config import SETTINGS
 
@@ -102,10 +102,16 @@ def engine(app: Flask) -> Any:
 @pytest.fixture(autouse=True)
 def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     """Bind the session to a connection whose outer transaction is rolled back."""
-    if "app" not in request.fixturenames or request.node.get_closest_marker("committing"):
+    if "app" not in request.fixturenames:
         yield
         return
     application: Flask = request.getfixturevalue("app")
+    # A test may have built another application (production settings, a second worker):
+    # each test starts with the suite's settings, storage and mailer.
+    activate(application)
+    if request.node.get_closest_marker("committing"):
+        yield
+        return
     connection = application.extensions["engine"].connect()
     outer = connection.begin()
     db.session.remove()
