@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # a command group (``<domain>/cli.py`` exposing ``cli``). Order = URL precedence.
 DOMAINS = (
     "accounts", "admin", "publishers", "apps", "dossiers", "commission", "frameworks",
-    "listings", "consents", "api", "demo", "audit", "search", "core",
+    "listings", "consents", "api", "demo", "audit", "search", "jobs", "core",
 )
 
 
@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from catalogue import db, web
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+    from catalogue.jobs import queue as jobs
     from catalogue.notifications import services as notifications
     from catalogue.storage import services as storage
     from config import load_config
@@ -52,6 +53,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     notifications.configure(
         notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
     )
+
+    jobs.configure(jobs.Jobs(app.config["REDIS_URL"] if app.config["JOBS_ON_REDIS"] else None,
+                             app.config["JOBS_QUEUE"]))
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
