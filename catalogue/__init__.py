@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
     from catalogue.jobs import queue as jobs
+    from catalogue.listings import version_token
     from catalogue.notifications import services as notifications
     from catalogue.storage import services as storage
     from config import load_config
@@ -74,10 +75,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     for domain in DOMAINS:
         _register_domain(app, domain)
+    token = version_token.from_settings(engine, app.config["REDIS_URL"], app.config["DATABASE_URL"])
+    version_token.configure(token)
     if app.config["PUBLIC_CACHE"]:
         from catalogue.listings.public_cache import PublicCache
 
-        app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
+        app.wsgi_app = PublicCache(app, version_reader=token.read)  # type: ignore[method-assign]
     return app
 
 

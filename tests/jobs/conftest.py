@@ -1,32 +1,24 @@
-"""Fixtures of the job queue tests: a real Redis (REDIS_TEST_URL, default the local one)
-and a queue of this test's own, deleted afterwards."""
+"""Fixtures of the job queue tests: a real Redis (``tests.redis_server``) and a queue
+of this test's own, deleted afterwards."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 
 from catalogue.jobs import queue as jobs_queue
 from catalogue.jobs.cli import make_worker
 from tests.accounts.conftest import account
+from tests.redis_server import REDIS_TEST_URL, redis_or_skip
 
 __all__ = ["account"]
-
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
-
 
 @pytest.fixture
 def redis_jobs(app) -> Iterator[jobs_queue.Jobs]:
     """The application's jobs go to an RQ queue on Redis for the test."""
-    try:
-        Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
-    except RedisError:
-        pytest.skip(f"no Redis at {REDIS_TEST_URL} (CI starts one)")
+    redis_or_skip().close()
     jobs = jobs_queue.Jobs(REDIS_TEST_URL, f"test-{uuid.uuid4().hex[:12]}")
     previous = jobs_queue.get_jobs()
     jobs_queue.configure(jobs)
