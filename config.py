@@ -98,6 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
             "signs sessions and links; required outside development and tests"),
     Setting("DATABASE_URL", _url("sqlite", "postgresql"), None,
             "SQLAlchemy URL; default SQLite in instance/"),
+    Setting("DATABASE_REPLICA_URL", _url("sqlite", "postgresql", optional=True), None,
+            "optional read replica: anonymous catalogue reads (pages, API, exports) go there"),
     Setting("REDIS_URL", _url("redis", "rediss", optional=True), None,
             "optional: shared rate limits, cache version and the job queue"),
     Setting("JOBS_ON_REDIS", _bool, True,

@@ -21,7 +21,7 @@ DOMAINS = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides the environment (tests)."""
-    from catalogue import db, web
+    from catalogue import db, replica, web
     from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
     from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
     from catalogue.jobs import queue as jobs
@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     web.init_app(app)
+    replica.init_app(app)
     for domain in DOMAINS:
         _register_domain(app, domain)
     token = version_token.from_settings(engine, app.config["REDIS_URL"], app.config["DATABASE_URL"])
