@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from redis.exceptions import RedisError
 
 from catalogue.accounts.auth import roles_required
 from catalogue.accounts.forms import ConfirmForm
@@ -19,8 +20,12 @@ bp = Blueprint("jobs", __name__, url_prefix="/admin/taches")
 @roles_required(Role.ADMIN)
 def failed() -> str:
     jobs = get_jobs()
+    try:
+        failed_jobs, unreachable = jobs.failed(), False
+    except RedisError:
+        failed_jobs, unreachable = [], True
     return render_template("admin/jobs.html", embedded=jobs.embedded, queue=jobs.queue_name,
-                           failed=jobs.failed(), confirm_form=ConfirmForm())
+                           failed=failed_jobs, unreachable=unreachable, confirm_form=ConfirmForm())
 
 
 @bp.post("/<job_id>/relance")

@@ -133,3 +133,14 @@ def test_admin_page_without_redis_says_jobs_run_in_process(client, account, logi
     login(account(roles=[Role.ADMIN]))
     page = text(client.get("/admin/taches/"))
     assert "REDIS_URL" in page and "Aucune tâche en échec" not in page
+
+
+def test_admin_page_says_when_redis_does_not_answer(client, account, login):
+    previous = jobs_queue.get_jobs()
+    jobs_queue.configure(jobs_queue.Jobs("redis://127.0.0.1:9/0"))  # discard port: refused
+    try:
+        login(account(roles=[Role.ADMIN]))
+        response = client.get("/admin/taches/")
+    finally:
+        jobs_queue.configure(previous)
+    assert response.status_code == 200 and "ne répond pas" in text(response)
