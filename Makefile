@@ -9,7 +9,7 @@ export FLASK_APP := wsgi.py
 .DEFAULT_GOAL := run
 
 .PHONY: run install deps assets translations extract-messages migrate seed serve serve-prod \
-        test test-sqlite test-postgres test-browser install-test lint audit check bench bench-quick clean help
+        test test-sqlite test-postgres test-browser test-cluster install-test lint audit check bench bench-quick clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -69,12 +69,18 @@ test: ## whole suite on SQLite (browser tests included), then on TEST_DATABASE_U
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; fi
 
+# The cluster tests start real servers on PostgreSQL, Redis and S3: `make test-cluster` runs them.
 test-sqlite: install-test
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(PYTEST_ARGS)
 
 # Browser tests run their own SQLite live server: the PostgreSQL pass skips them.
 test-postgres: install-test
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(PYTEST_ARGS)
+
+# Two gunicorn instances, two RQ workers, one fresh PostgreSQL database (on the server of
+# TEST_DATABASE_URL, default postgres@127.0.0.1:5432), Redis on 127.0.0.1:6379, moto's S3.
+test-cluster: install-test ## the cluster test: two app servers sharing PostgreSQL, Redis and S3
+	$(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-browser: install-test ## real-browser tests alone (headless chromium)
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import catalogue.models  # noqa: F401 - every mapper, so the metadata is complete
-from catalogue import db, web
+from catalogue import db, replica, web
 from catalogue import settings as settings_module
 from catalogue.accounts import auth, passwords  # noqa: F401 - auth registers the user loader
 from catalogue.accounts import cli as accounts_cli
@@ -34,6 +34,10 @@ from catalogue.dossiers import views as dossiers_views
 from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 from catalogue.frameworks import cli as frameworks_cli
 from catalogue.frameworks import views as frameworks_views
+from catalogue.jobs import cli as jobs_cli
+from catalogue.jobs import queue as jobs
+from catalogue.jobs import views as jobs_views
+from catalogue.listings import version_token
 from catalogue.listings.public_cache import PublicCache
 from catalogue.listings.views import public as listings_public
 from catalogue.listings.views import staff as listings_staff
@@ -51,11 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
-    consents_views.bp, api_views.bp, core_views.bp,
+    consents_views.bp, api_views.bp, jobs_views.bp, core_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,
-    search_cli.cli,
+    search_cli.cli, jobs_cli.cli,
 )
 
 
@@ -89,12 +93,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
     web.init_app(app)
+    replica.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for group in COMMANDS:
         app.cli.add_command(group)
+    token = version_token.from_settings(engine, app.config["REDIS_URL"], app.config["DATABASE_URL"])
+    version_token.configure(token)
     if app.config["PUBLIC_CACHE"]:
-        app.wsgi_app = PublicCache(app)  # type: ignore[method-assign]
+        app.wsgi_app = PublicCache(app, version_reader=token.read)  # type: ignore[method-assign]
     app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
     # Outermost, so that the public cache checks the forwarded Host too.
     if app.config["PROXY_HOPS"]:
@@ -115,6 +122,8 @@ def activate(app: Flask) -> None:
     notifications.configure(
         notifications.Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"], app.config["BASE_URL"])
     )
+    jobs.configure(jobs.Jobs(app.config["REDIS_URL"] if app.config["JOBS_ON_REDIS"] else None,
+                             app.config["JOBS_QUEUE"]))
 
 
 class _MigrateDB:

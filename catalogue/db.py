@@ -67,8 +67,26 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
+class RoutingSession(OrmSession):
+    """A session that may send plain reads to a read replica (``catalogue.replica``).
+
+    Only when ``info["replica"]`` holds an engine, and only for SELECTs without a
+    lock: a flush, any other statement and everything after it in the session go
+    to the primary, so what a request wrote is what it reads.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        replica = self.info.get("replica")
+        if replica is not None:
+            if (not self._flushing and getattr(clause, "is_select", False)
+                    and getattr(clause, "_for_update_arg", None) is None):
+                return replica
+            self.info.pop("replica")  # written (or locked) once: the primary from now on
+        return super().get_bind(mapper, clause=clause, **kw)
+
+
 # One scoped session for the process; bound to an engine by ``configure_engine``.
-session = scoped_session(sessionmaker(expire_on_commit=False))
+session = scoped_session(sessionmaker(class_=RoutingSession, expire_on_commit=False))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

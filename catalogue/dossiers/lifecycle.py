@@ -148,10 +148,10 @@ def effect_information_answered(ctx: Context) -> None:
                              days_stopped=stopped, review_due_on=dossier.review_due_on,
                              evidence_ids=evidence_ids)
     context = _context(dossier, due_on=dossier.review_due_on)
-    commission = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
-    if request.requested_by not in commission:
-        commission.append(request.requested_by)
-    notifications.notify(ctx.session, commission, "dossier_information_answered",
+    reviewers = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
+    if request.requested_by not in reviewers:
+        reviewers.append(request.requested_by)
+    notifications.notify(ctx.session, reviewers, "dossier_information_answered",
                          {**context, "path": f"/commission/dossiers/{dossier.id}"},
                          link=f"/commission/dossiers/{dossier.id}")
     notify_members(ctx, "dossier_status_changed")

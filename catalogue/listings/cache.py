@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import db
 from catalogue.clock import now
+from catalogue.listings import version_token
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     paths: set[str] = set()
     for slug in slugs or (None,):
         paths.update(paths_for(slug))
+    version = current_version(session)
+    db.after_commit(session, lambda: version_token.publish(version))
     db.after_commit(session, lambda: purge(paths))
 
 

@@ -1,8 +1,10 @@
 """Notifications: in-app messages and e-mails rendered from ``templates/emails/<message>/``.
 
 Both are rows written in the caller's transaction; e-mails are handed to the
-mail server only after commit (``db.commit`` runs the delivery), so a rolled
-back action never sends anything. Unsent e-mails are retried by
+mail server only after commit (a ``deliver_email`` job enqueued after commit:
+an RQ worker with Redis, the same process without), so a rolled back action
+never sends anything. A message is claimed before it leaves, so two workers
+never send it twice. Unsent e-mails are retried by the job queue and by
 ``flask workflows tick``.
 """
 
@@ -20,17 +22,22 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from catalogue import db
 from catalogue.clock import now
+from catalogue.jobs import queue as jobs
 from catalogue.notifications.models import Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
 
 EMAILS_DIR = Path(__file__).resolve().parents[2] / "templates" / "emails"
 MAX_ATTEMPTS = 8
+# While a message is being handed over, nobody else may claim it (a worker that dies
+# mid-send leaves it to be retried once this lease is over).
+SENDING_LEASE = timedelta(minutes=10)
+# A queued retry may fire a little before the outbox's own back-off is over.
+RETRY_GRACE = timedelta(seconds=60)
 
 
 @lru_cache(maxsize=1)
@@ -96,9 +103,7 @@ def render(message: str, locale: str, context: dict[str, Any]) -> tuple[str, str
     text_tpl = pick("body", "txt")
     if subject_tpl is None or text_tpl is None:
         raise LookupError(f"e-mail message {message!r} has no subject or text body")
-    # A subject is one header line: a line break in a name it quotes would make the
-    # e-mail package refuse the whole message.
-    subject = " ".join(env.get_template(subject_tpl).render(context).split())
+    subject = env.get_template(subject_tpl).render(context).strip()
     text_body = env.get_template(text_tpl).render(context)
     html_tpl = pick("body", "html")
     html_body = env.get_template(html_tpl).render(context) if html_tpl else ""
@@ -117,7 +122,7 @@ def send_email(
     session.add(row)
     session.flush()
     if _mailer.url:
-        db.after_commit(session, lambda: deliver_pending(session, ids=[row.id]))
+        jobs.enqueue_after_commit(session, jobs.DELIVER_EMAIL, row.id)
     return row
 
 
@@ -148,36 +153,75 @@ def notify(
     return created
 
 
+def _claim(session: Session, message_id: int, due_by: Any) -> OutboxMessage | None:
+    """Take one unsent message due by ``due_by`` for sending, committed, or None when
+    it was sent, is being sent elsewhere, gave up or is not due."""
+    current = now()
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
+               OutboxMessage.attempts < MAX_ATTEMPTS,
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= due_by))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=current + SENDING_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if not claimed:
+        return None
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def _hand_over(session: Session, row: OutboxMessage) -> bool:
+    """Send a claimed message and record the outcome (committed); False when refused."""
+    current = now()
+    try:
+        _mailer.send(row)
+    except Exception as exc:  # noqa: BLE001 - any failure (SMTP, a header the e-mail
+        # package refuses…) is recorded on the message and retried, never lost silently
+        row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        row.next_attempt_at = current + timedelta(minutes=5 * 2 ** (row.attempts - 1))
+        log.warning("mail to outbox #%s refused: %s", row.id, row.last_error)
+        session.commit()
+        return False
+    row.sent_at = current
+    row.last_error = None
+    session.commit()
+    return True
+
+
+def deliver_one(session: Session, message_id: int) -> str:
+    """Send one message if it is still to send: "sent", "refused" or "skipped"
+    (already sent, being sent by another worker, not due, or no mail server)."""
+    if not _mailer.url:
+        return "skipped"
+    row = _claim(session, message_id, now() + RETRY_GRACE)
+    if row is None:
+        return "skipped"
+    return "sent" if _hand_over(session, row) else "refused"
+
+
 def deliver_pending(session: Session, ids: list[int] | None = None, limit: int = 200) -> int:
     """Send unsent e-mails due now (all, or the given ids); returns how many left.
 
-    Each message is committed on its own so one refusal does not hold the others;
-    a refused message is retried with a growing delay, up to ``MAX_ATTEMPTS``.
+    Each message is claimed and committed on its own, so one refusal does not hold
+    the others and a message another worker is sending is left to it; a refused
+    message is retried with a growing delay, up to ``MAX_ATTEMPTS``.
     """
     if not _mailer.url:
         return 0
     current = now()
-    query = select(OutboxMessage).where(
+    query = select(OutboxMessage.id).where(
         OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
         or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= current),
     )
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
+    due = session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
     sent = 0
-    for row in session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all():
-        row.attempts += 1
-        try:
-            _mailer.send(row)
-        except Exception as exc:  # noqa: BLE001 - any failure (SMTP, a header the e-mail
-            # package refuses…) is recorded on the message and retried, never lost silently
-            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            row.next_attempt_at = current + timedelta(minutes=5 * 2 ** (row.attempts - 1))
-            log.warning("mail to outbox #%s refused: %s", row.id, row.last_error)
-        else:
-            row.sent_at = current
-            row.last_error = None
+    for message_id in due:
+        row = _claim(session, message_id, current)
+        if row is not None and _hand_over(session, row):
             sent += 1
-        session.commit()
     return sent
 
 

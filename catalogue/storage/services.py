@@ -95,26 +95,30 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, data: bytes) -> None:
+        name = self._key(key)  # an invalid key is a ValueError, as on disk
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
         except Exception as exc:  # botocore raises many unrelated types
             raise StorageError(str(exc)) from exc
 
     def get(self, key: str) -> bytes:
+        name = self._key(key)  # an invalid key is a ValueError, as on disk
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            return self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
         except Exception as exc:
             raise StorageError(str(exc)) from exc
 
     def delete(self, key: str) -> None:
+        name = self._key(key)  # an invalid key is a ValueError, as on disk
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.delete_object(Bucket=self.bucket, Key=name)
         except Exception as exc:
             raise StorageError(str(exc)) from exc
 
     def exists(self, key: str) -> bool:
+        name = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=name)
         except Exception:  # noqa: BLE001 - any refusal of HEAD (404, 403) means "not available"
             return False
         return True
