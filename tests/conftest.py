@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from catalogue import create_app, db
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import limiter
+from catalogue.search import index as search_index
 
 # Each domain keeps its factories in tests/factories_<domain>.py (fixtures).
 pytest_plugins = ["tests.factories"] + [
@@ -103,6 +104,8 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     db.session.remove()
     db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
+    # Rolled-back tests reuse catalogue version numbers: forget the indexes built on them.
+    search_index.reset()
     ctx = application.app_context()
     ctx.push()
     try:

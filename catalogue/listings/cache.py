@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import db
 from catalogue.clock import now
+from catalogue.search import changes
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     if not bumped:
         session.add(CatalogueVersion(id=1, version=2, changed_at=now()))
         session.flush()
+    changes.mark_changed(session)
     paths: set[str] = set()
     for slug in slugs or (None,):
         paths.update(paths_for(slug))
