@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from catalogue import create_app, db
 from catalogue.accounts.models import Role, User
 from catalogue.extensions import limiter
+from catalogue.listings import exports
 from catalogue.search import index as search_index
 
 # Each domain keeps its factories in tests/factories_<domain>.py (fixtures).
@@ -106,6 +107,7 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     limiter.reset()
     # Rolled-back tests reuse catalogue version numbers: forget the indexes built on them.
     search_index.reset()
+    exports.reset(f"exports-{uuid.uuid4().hex[:12]}")
     ctx = application.app_context()
     ctx.push()
     try:

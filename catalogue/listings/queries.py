@@ -9,6 +9,7 @@ applied, not its own), so a reader sees what choosing another value would give.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
@@ -185,6 +186,9 @@ def public_listing(session: Session, slug: str) -> Listing | None:
 
 def newest(session: Session, limit: int = 6) -> list[Listing]:
     """The most recently published listings (home page)."""
+    ids = _backend.newest(session, limit)
+    if ids is not None:
+        return load_listings(session, ids)
     ids = list(session.scalars(
         select(Listing.id).where(Listing.state == ListingState.PUBLISHED)
         .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit)
@@ -207,14 +211,16 @@ def _category_counts_sql(session: Session) -> dict[str, int]:
     return dict(rows)
 
 
-def all_published(session: Session) -> list[Listing]:
-    """Every published listing with its app and publisher, by name (open data exports)."""
-    return list(session.scalars(
+def all_published(session: Session) -> Iterator[Listing]:
+    """Every published listing with its app and publisher, by name (open data exports),
+    streamed by batches: an export never holds the whole catalogue in memory."""
+    yield from session.scalars(
         select(Listing).where(Listing.state == ListingState.PUBLISHED)
         .options(joinedload(Listing.app).joinedload(App.organisation),
                  joinedload(Listing.framework))
         .order_by(Listing.sort_key, Listing.id)
-    ).unique())
+        .execution_options(yield_per=500)
+    )
 
 
 def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:

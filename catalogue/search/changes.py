@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 CHANGED = "catalogue_index_changed"
 PRIVATE = "catalogue_index_private"
+# The catalogue version read in this transaction (``catalogue.listings.cache.version_key``).
+VERSION_READ = "catalogue_version_read"
 
 
 def mark_changed(session: Session) -> None:
     """This session's transaction changed the catalogue: read a private index until it ends."""
     session.info[CHANGED] = True
     session.info.pop(PRIVATE, None)
+    session.info.pop(VERSION_READ, None)
 
 
 def changed(session: Session) -> bool:
@@ -44,5 +47,6 @@ def keep_private_index(session: Session, index: Any) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
     session.info.pop(PRIVATE, None)
+    session.info.pop(VERSION_READ, None)
     if transaction.parent is None:
         session.info.pop(CHANGED, None)

@@ -40,7 +40,8 @@ from pyroaring import BitMap, FrozenBitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.listings.models import CatalogueVersion, Listing, ListingFacet, ListingState
+from catalogue.listings import cache
+from catalogue.listings.models import Listing, ListingFacet, ListingState
 from catalogue.search import changes
 from catalogue.search import services as matcher
 from catalogue.search.text import SearchQuery
@@ -53,6 +54,8 @@ MATCH_CACHE_IDS = 4_000_000
 # Below this many results, a relevance page is sorted; above, the precomputed
 # relevance order is walked until the page is full.
 RELEVANCE_SORT_LIMIT = 4096
+# The newest published listings kept in order (the home page shows six).
+NEWEST = 24
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class CatalogueSearch(Protocol):
 
     def value_counts(self, session: Session, facet: str, status: str) -> dict[str, int]:
         """Listings in ``status`` per value of ``facet`` (values with none left out)."""
+
+    def newest(self, session: Session, limit: int) -> list[int] | None:
+        """Ids of the ``limit`` most recently published listings, or ``None``."""
 
 
 # --- The index of one catalogue version ----------------------------------------------
@@ -135,6 +141,7 @@ class CatalogueIndex:
     by_referenced: _Space
     name_of_id: array  # listing id → name position
     referenced_of_name: array  # name position → -referenced_at position
+    newest: list[int]  # ids of the newest published listings, newest first
     _matches: OrderedDict[tuple[Any, ...], _Match] = field(default_factory=OrderedDict)
     _match_ids: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -246,22 +253,14 @@ class CatalogueIndex:
         return {value: n for value, n in pairs if n}
 
 
-def _version_key(session: Session) -> tuple[Any, ...]:
-    row = session.execute(
-        select(CatalogueVersion.version, CatalogueVersion.changed_at)
-        .where(CatalogueVersion.id == 1)
-    ).first()
-    return (row[0], row[1]) if row else (0, None)
-
-
 def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None = None
           ) -> CatalogueIndex:
-    """Read the catalogue (3 queries, streamed, after the version's) and build its bitmaps.
+    """Read the catalogue (4 queries, streamed, after the version's) and build its bitmaps.
 
     The version ``key`` is read first: the data read next is at least that new, so an
     index is never labelled newer than its content.
     """
-    key = key if key is not None else _version_key(session)
+    key = key if key is not None else cache.version_key(session)
     visible = Listing.state.in_(INDEXED_STATES)
     stream = {"yield_per": 20_000}
     name_rows = session.execute(
@@ -282,6 +281,9 @@ def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None =
     referenced_of_name = array("I", [0]) * len(name_ids)
     for position, listing_id in enumerate(referenced_ids):
         referenced_of_name[name_of_id[listing_id]] = position
+    newest = list(session.scalars(
+        select(Listing.id).where(Listing.state == ListingState.PUBLISHED)
+        .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(NEWEST)))
     wanted = tuple(facets)
     facet_lists: dict[str, dict[str, list[int]]] = {facet: {} for facet in wanted}
     facet_rows = session.execute(
@@ -302,7 +304,7 @@ def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None =
 
     return CatalogueIndex(
         key, space(name_ids, int), space(referenced_ids, referenced_of_name.__getitem__),
-        name_of_id, referenced_of_name,
+        name_of_id, referenced_of_name, newest,
     )
 
 
@@ -334,7 +336,7 @@ def current(session: Session, facets: Iterable[str]) -> CatalogueIndex:
         return private
     bind = session.get_bind()
     where = bind.engine.url.render_as_string(hide_password=True)
-    key = _version_key(session)
+    key = cache.version_key(session)
     found = _shared.get(where)
     if found is not None and found.key == key:
         return found
@@ -358,3 +360,8 @@ class BitmapSearch:
 
     def value_counts(self, session: Session, facet: str, status: str) -> dict[str, int]:
         return current(session, self.facets).value_counts(facet, status)
+
+    def newest(self, session: Session, limit: int) -> list[int] | None:
+        if limit > NEWEST:
+            return None
+        return current(session, self.facets).newest[:limit]
