@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import longtail, report
 from bench.load import run_load, wrk_available
 from bench.paths import ALL_PATHS, DEFAULT_PATHS, HotPath
 from bench.servers import ROOT, BenchError, Server, start_gunicorn
@@ -78,14 +78,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="profile the path furthest from its floor with pyinstrument, per run")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
+    parser.add_argument("--longtail", type=int,
+                        help="distinct search URLs of the long-tail scenario against Datasette "
+                        "(bench.longtail; default 4000, 400 with --quick; 0: skip it)")
     args = parser.parse_args(argv)
+    if args.longtail is None:
+        args.longtail = 400 if args.quick else 4000
     args.sizes = [int(s.replace("_", "")) for s in (args.sizes or ("1000" if args.quick else
                                                                     "1000,10000,100000")).split(",")]
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     for engine in args.engines:
         if engine not in ("sqlite", "postgresql"):
             parser.error(f"unknown engine {engine!r}")
-    args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    args.paths = [p.strip() for p in args.paths.split(",") if p.strip() and p.strip() != "none"]
     for name in args.paths:
         if name not in ALL_PATHS:
             parser.error(f"unknown path {name!r}")
@@ -331,8 +336,14 @@ def bench_one(args: argparse.Namespace, engine: str, size: int, stamp: str) -> d
             answers, run["skipped"] = capture(app, [ALL_PATHS[n] for n in args.paths], context)
             for skipped in run["skipped"]:
                 print(f"[{engine} {size}] skipped {skipped['name']}: {skipped['reason']}", flush=True)
-            if not answers:
+            if not answers and args.paths:
                 raise BenchError("no path answered as expected")
+            if args.longtail:
+                run["longtail"] = longtail.run_longtail(args, prod_env, app, workdir)
+            if not answers:
+                app.stop()
+                servers.clear()
+                return run
             spec = workdir / "floor.json"
             write_floor_spec(answers, spec)
             floor = start_gunicorn("floor", "bench.floor:app", {**prod_env, "BENCH_FLOOR_SPEC": str(spec)},
@@ -409,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
                     "duration_s": args.duration,
                     "connections": args.connections, "threads": args.threads, "workers": args.workers,
                     "warmup_s": args.warmup, "loader": args.loader, "paths": args.paths,
-                    "query": args.query},
+                    "query": args.query, "longtail_urls": args.longtail},
         "runs": [],
     }
     json_path = args.output_dir / f"{stamp}.json"
