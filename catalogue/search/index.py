@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pyroaring import BitMap, FrozenBitMap
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from catalogue.listings import cache
-from catalogue.listings.models import Listing, ListingFacet, ListingState
+from catalogue.listings.models import Listing, ListingState
 from catalogue.search import changes
 from catalogue.search import services as matcher
 from catalogue.search.text import SearchQuery
@@ -253,31 +253,53 @@ class CatalogueIndex:
         return {value: n for value, n in pairs if n}
 
 
+_VISIBLE = "state IN ('published', 'suspended')"  # INDEXED_STATES, written out for raw SQL
+_NAME_ORDER = "ORDER BY sort_key, id"
+_REFERENCED_ORDER = "ORDER BY decided_at DESC, sort_key, id"
+# Each (facet, value) with the positions of its listings in both numberings, aggregated by
+# the database: one row per value instead of one per (listing, value).
+_FACET_POSITIONS = f"""
+WITH visible AS (
+  SELECT id, row_number() OVER ({_NAME_ORDER}) - 1 AS name_pos,
+         row_number() OVER ({_REFERENCED_ORDER}) - 1 AS referenced_pos
+  FROM listings WHERE {_VISIBLE})
+SELECT f.facet, f.value, {{agg_name}}, {{agg_referenced}}
+FROM listing_facets f JOIN visible v ON v.id = f.listing_id
+WHERE f.facet IN :facets
+GROUP BY f.facet, f.value
+"""  # noqa: S608 - built from this module's constants only
+
+
+def _aggregate(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"string_agg(v.{column}::text, ',')"
+    return f"group_concat(v.{column})"
+
+
 def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None = None
           ) -> CatalogueIndex:
-    """Read the catalogue (4 queries, streamed, after the version's) and build its bitmaps.
+    """Read the catalogue (4 queries, after the version's) and build its bitmaps.
 
     The version ``key`` is read first: the data read next is at least that new, so an
-    index is never labelled newer than its content.
+    index is never labelled newer than its content. Orders come from the database
+    (its collation decides, as it does for the SQL path). Plain SQL through the Core
+    connection: ORM row processing would cost more than the whole rest of the build.
     """
+    assert INDEXED_STATES == ("published", "suspended")  # _VISIBLE spells them out
     key = key if key is not None else cache.version_key(session)
-    visible = Listing.state.in_(INDEXED_STATES)
-    stream = {"yield_per": 20_000}
-    name_rows = session.execute(
-        select(Listing.id, Listing.state).where(visible).order_by(Listing.sort_key, Listing.id),
-        execution_options=stream)
+    connection = session.connection()
+    dialect = connection.dialect.name
     name_ids = array("I")
     state_lists: dict[str, list[int]] = {s: [] for s in INDEXED_STATES}
-    for listing_id, state in name_rows:
-        state_lists[getattr(state, "value", state)].append(len(name_ids))
+    for listing_id, state in connection.execute(text(
+            f"SELECT id, state FROM listings WHERE {_VISIBLE} {_NAME_ORDER}")):  # noqa: S608
+        state_lists[state].append(len(name_ids))
         name_ids.append(listing_id)
     name_of_id = array("I", [_MISSING]) * ((max(name_ids) + 1) if name_ids else 1)
     for position, listing_id in enumerate(name_ids):
         name_of_id[listing_id] = position
-    referenced_ids = array("I", session.scalars(
-        select(Listing.id).where(visible)
-        .order_by(Listing.decided_at.desc(), Listing.sort_key, Listing.id),
-        execution_options=stream))
+    referenced_ids = array("I", connection.execute(text(
+        f"SELECT id FROM listings WHERE {_VISIBLE} {_REFERENCED_ORDER}")).scalars())  # noqa: S608
     referenced_of_name = array("I", [0]) * len(name_ids)
     for position, listing_id in enumerate(referenced_ids):
         referenced_of_name[name_of_id[listing_id]] = position
@@ -285,25 +307,20 @@ def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None =
         select(Listing.id).where(Listing.state == ListingState.PUBLISHED)
         .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(NEWEST)))
     wanted = tuple(facets)
-    facet_lists: dict[str, dict[str, list[int]]] = {facet: {} for facet in wanted}
-    facet_rows = session.execute(
-        select(ListingFacet.listing_id, ListingFacet.facet, ListingFacet.value)
-        .join(Listing, Listing.id == ListingFacet.listing_id)
-        .where(visible, ListingFacet.facet.in_(wanted)),
-        execution_options=stream)
-    for listing_id, facet, value in facet_rows:
-        facet_lists[facet].setdefault(value, []).append(name_of_id[listing_id])
-
-    def space(ids: array, convert: Any) -> _Space:
-        return _Space(
-            ids,
-            {s: _frozen(convert(p) for p in lst) for s, lst in state_lists.items()},
-            {f: {v: _frozen(convert(p) for p in lst) for v, lst in values.items()}
-             for f, values in facet_lists.items()},
-        )
-
+    by_name: dict[str, dict[str, FrozenBitMap]] = {facet: {} for facet in wanted}
+    by_referenced: dict[str, dict[str, FrozenBitMap]] = {facet: {} for facet in wanted}
+    facet_sql = _FACET_POSITIONS.format(agg_name=_aggregate(dialect, "name_pos"),
+                                        agg_referenced=_aggregate(dialect, "referenced_pos"))
+    rows = connection.execute(text(facet_sql).bindparams(bindparam("facets", expanding=True)),
+                              {"facets": list(wanted)})
+    for facet, value, name_positions, referenced_positions in rows:
+        by_name[facet][value] = _frozen(map(int, name_positions.split(",")))
+        by_referenced[facet][value] = _frozen(map(int, referenced_positions.split(",")))
     return CatalogueIndex(
-        key, space(name_ids, int), space(referenced_ids, referenced_of_name.__getitem__),
+        key,
+        _Space(name_ids, {s: _frozen(lst) for s, lst in state_lists.items()}, by_name),
+        _Space(referenced_ids, {s: _frozen(referenced_of_name[p] for p in lst)
+                                for s, lst in state_lists.items()}, by_referenced),
         name_of_id, referenced_of_name, newest,
     )
 
