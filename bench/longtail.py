@@ -147,6 +147,20 @@ def _load(args: Any, server: Server, paths: list[str], paths_file: Path) -> dict
             "memory": process_memory(server)}
 
 
+def wait_for_exports(app: Server, timeout: float = 900.0) -> float:
+    """Ask for the exports until they are built (503 with Retry-After meanwhile); seconds."""
+    started = time.monotonic()
+    for path in ("/opendata/catalogue.csv", "/opendata/catalogue.json"):
+        while True:
+            answer = app.get(path, timeout=120)
+            if answer.status != 503:
+                break
+            if time.monotonic() - started > timeout:
+                raise BenchError(f"{path} still not built after {timeout:.0f} s")
+            time.sleep(min(5.0, float(answer.header("Retry-After") or 5)))
+    return round(time.monotonic() - started, 1)
+
+
 def run_longtail(args: Any, env: dict[str, str], app: Server, workdir: Path) -> dict[str, Any]:
     """The scenario on a seeded database (``env``), next to the already running ``app``."""
     export = app.get("/opendata/catalogue.json", timeout=600)

@@ -78,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="profile the path furthest from its floor with pyinstrument, per run")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
+    parser.add_argument("--seeded-sqlite", type=Path,
+                        help="a SQLite file already migrated and seeded with the size given "
+                        "(copied, not seeded again: the 100,000-app seed takes minutes)")
     parser.add_argument("--longtail", type=int,
                         help="distinct search URLs of the long-tail scenario against Datasette "
                         "(bench.longtail; default 4000, 400 with --quick; 0: skip it)")
@@ -321,9 +324,16 @@ def bench_one(args: argparse.Namespace, engine: str, size: int, stamp: str) -> d
         with fresh_database(engine, size, workdir, args.postgres_url) as database_url:
             env = base_env(database_url, workdir)
             seed_env = {**env, "CATALOGUE_ENV": "development", "LOG_LEVEL": "WARNING"}
+            if engine == "sqlite" and args.seeded_sqlite:
+                shutil.copyfile(args.seeded_sqlite, workdir / "bench.sqlite")
+                run["seeded_from"] = str(args.seeded_sqlite)
             run["migrate_s"] = round(flask_command(["db", "upgrade", "heads"], seed_env, 600)[0], 2)
-            print(f"[{engine} {size}] seeding…", flush=True)
-            wall, cpu = flask_command(["demo", "seed", "--apps", str(size)], seed_env, args.seed_timeout)
+            if engine == "sqlite" and args.seeded_sqlite:
+                wall = cpu = 0.0
+            else:
+                print(f"[{engine} {size}] seeding…", flush=True)
+                wall, cpu = flask_command(["demo", "seed", "--apps", str(size)], seed_env,
+                                          args.seed_timeout)
             run["seed_s"], run["seed_cpu_s"] = round(wall, 2), round(cpu, 2)
             print(f"[{engine} {size}] seeded in {run['seed_s']} s ({run['seed_cpu_s']} s CPU); serving",
                   flush=True)
@@ -331,6 +341,8 @@ def bench_one(args: argparse.Namespace, engine: str, size: int, stamp: str) -> d
             app = start_gunicorn("app", args.app, prod_env, workdir, workers=args.workers,
                                  ready_path="/healthz")
             servers.append(app)
+            # The exports of a new version are built off the request: wait until they are.
+            run["exports_ready_s"] = longtail.wait_for_exports(app)
             context = discover_context(app, args.query)
             run["context"] = context
             answers, run["skipped"] = capture(app, [ALL_PATHS[n] for n in args.paths], context)

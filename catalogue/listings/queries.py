@@ -216,8 +216,7 @@ def all_published(session: Session) -> Iterator[Listing]:
     streamed by batches: an export never holds the whole catalogue in memory."""
     yield from session.scalars(
         select(Listing).where(Listing.state == ListingState.PUBLISHED)
-        .options(joinedload(Listing.app).joinedload(App.organisation),
-                 joinedload(Listing.framework))
+        .options(joinedload(Listing.app).joinedload(App.organisation))
         .order_by(Listing.sort_key, Listing.id)
         .execution_options(yield_per=500)
     )

@@ -282,7 +282,7 @@ def feed() -> Response:
         out.write(xml.encode())
 
     return exports.serve(db.session, "atom", f"{base}|{current_lang()}", build,
-                         mimetype="application/atom+xml")
+                         mimetype="application/atom+xml", in_request=True)
 
 
 def _csv_cell(value: Any) -> str:

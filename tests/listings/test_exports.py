@@ -85,3 +85,32 @@ def test_a_catalogue_change_gives_a_new_stored_file(app: Any, client: Any, sessi
     assert "Glycémie" not in after.get_data(as_text=True)
     assert get_storage().exists(new_key)
     assert not get_storage().exists(old_key)  # older versions are cleaned up
+
+
+def test_while_a_version_is_built_readers_get_the_previous_one_or_a_503(
+        client: Any, session: Any, bulk_listings: Any, make_user: Any, monkeypatch: Any) -> None:
+    import threading
+
+    first, _second = bulk_listings([{"name": "Glycémie Facile"}, {"name": "Sérénité"}])
+    idle = threading.Thread(target=lambda: None)
+    idle.start()
+    monkeypatch.setattr(exports, "_start_build", lambda *args: idle)  # a build that never ends
+    monkeypatch.setattr(exports, "WAIT_SECONDS", 0.01)
+    unavailable = client.get("/opendata/catalogue.csv")
+    assert unavailable.status_code == 503 and unavailable.headers["Retry-After"]
+    assert unavailable.mimetype == "application/problem+json"
+    monkeypatch.undo()
+    before = client.get("/opendata/catalogue.csv")
+    assert before.status_code == 200
+    listings.suspend_listing(session, reload(first), actor=make_user(roles=[Role.SECRETARIAT]),
+                             reason="Faille de sécurité en cours d'analyse.")
+    db.commit()
+    monkeypatch.setattr(exports, "_start_build", lambda *args: idle)
+    monkeypatch.setattr(exports, "WAIT_SECONDS", 0.01)
+    stale = client.get("/opendata/catalogue.csv")
+    assert stale.status_code == 200 and stale.data == before.data
+    assert stale.headers["ETag"] == before.headers["ETag"]  # the old version's, not the new one's
+    assert stale.headers["Cache-Control"] == "no-cache"
+    monkeypatch.undo()
+    fresh = client.get("/opendata/catalogue.csv")
+    assert fresh.headers["ETag"] != before.headers["ETag"] and "Glycémie" not in fresh.get_data(as_text=True)
