@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 LUA_REPORT = Path(__file__).resolve().parent / "wrk_report.lua"
+LUA_PATHS = Path(__file__).resolve().parent / "wrk_paths.lua"
 MARKER = "BENCH_JSON "
 
 
@@ -77,19 +79,24 @@ def _parse_output(stdout: str, stderr: str, tool: str) -> LoadResult:
 
 
 def run_load(url: str, *, connections: int, duration: float, headers: dict[str, str] | None = None,
-             tool: str = "wrk", threads: int = 2, timeout: float = 30.0) -> LoadResult:
-    """Load ``url`` for ``duration`` seconds with ``connections`` concurrent connections."""
+             tool: str = "wrk", threads: int = 2, timeout: float = 30.0,
+             paths_file: Path | None = None) -> LoadResult:
+    """Load ``url`` for ``duration`` seconds with ``connections`` concurrent connections;
+    with ``paths_file``, the paths it lists (one per line) round-robin on ``url``'s server."""
     header_args: list[str] = []
     for name, value in (headers or {}).items():
         header_args += ["-H", f"{name}: {value}"]
+    env = {**os.environ, "BENCH_PATHS": str(paths_file)} if paths_file else None
     if tool == "wrk":
         command = ["wrk", "-t", str(max(1, min(threads, connections))), "-c", str(connections),
                    "-d", f"{max(1, round(duration))}s", "--timeout", f"{round(timeout)}s",
-                   "-s", str(LUA_REPORT), *header_args, url]
+                   "-s", str(LUA_PATHS if paths_file else LUA_REPORT), *header_args, url]
     else:
         command = [sys.executable, "-m", "bench.load", url, "--connections", str(connections),
                    "--duration", str(duration), "--timeout", str(timeout), *header_args]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False,
+        if paths_file:
+            command += ["--paths-file", str(paths_file)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env,
                                timeout=duration + timeout + 30, cwd=Path(__file__).resolve().parent.parent)
     if completed.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({completed.returncode}): {completed.stderr[-2000:]}")
@@ -105,10 +112,11 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def python_load(url: str, connections: int, duration: float, headers: dict[str, str],
-                timeout: float) -> dict:
-    """The fallback generator: ``connections`` threads, each a closed loop of GETs."""
+                timeout: float, paths: list[str] | None = None) -> dict:
+    """The fallback generator: ``connections`` threads, each a closed loop of GETs (of
+    ``paths`` round-robin when given)."""
     parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    targets = paths or [parts.path + (f"?{parts.query}" if parts.query else "")]
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0}
@@ -119,12 +127,14 @@ def python_load(url: str, connections: int, duration: float, headers: dict[str, 
 
     def worker(index: int) -> None:
         conn: http.client.HTTPConnection | None = None
+        turn = index * max(1, len(targets) // connections)
         while time.perf_counter() < deadline:
             begin = time.perf_counter()
+            turn += 1
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(host, port, timeout=timeout)
-                conn.request("GET", target, headers=headers)
+                conn.request("GET", targets[turn % len(targets)], headers=headers)
                 response = conn.getresponse()
                 body = response.read()
                 latencies[index].append(time.perf_counter() - begin)
@@ -173,11 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("-H", "--header", action="append", default=[])
+    parser.add_argument("--paths-file", type=Path, help="paths to request round-robin, one a line")
     args = parser.parse_args(argv)
     if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
         parser.error("the benchmark only sends traffic to 127.0.0.1")
     headers = dict(h.split(": ", 1) for h in args.header)
-    report = python_load(args.url, args.connections, args.duration, headers, args.timeout)
+    paths = None
+    if args.paths_file:
+        paths = [p for p in args.paths_file.read_text(encoding="utf-8").splitlines() if p]
+    report = python_load(args.url, args.connections, args.duration, headers, args.timeout, paths)
     sys.stdout.write(MARKER + json.dumps(report) + "\n")
     return 0
 

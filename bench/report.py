@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.longtail import table as longtail_table
 from bench.paths import (
     ALL_PATHS,
     P99_LIMIT_MS,
@@ -94,6 +95,8 @@ def run_table(run: dict[str, Any]) -> str:
         lines.append(_memory_line(run))
     for skipped in run.get("skipped", []):
         lines.append(f"skipped {skipped['name']}: {skipped['reason']}")
+    if run.get("longtail"):
+        lines += ["", longtail_table(run["longtail"])]
     return "\n".join(lines)
 
 
@@ -201,6 +204,8 @@ def markdown(results: dict[str, Any]) -> str:
         if run.get("profile"):
             out += [f"- profile of `{run['profile'].get('path')}`: "
                     f"{run['profile'].get('file') or run['profile'].get('error')}", ""]
+        if run.get("longtail"):
+            out += ["", longtail_table(run["longtail"]), ""]
     out += ["## Targets", "", "| | Engine | Apps | Target | Subject | Value | Limit |",
             "|---|---|---|---|---|---|---|"]
     for t in results.get("targets", []):

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import longtail, report
 from bench.load import run_load, wrk_available
 from bench.paths import ALL_PATHS, DEFAULT_PATHS, HotPath
 from bench.servers import ROOT, BenchError, Server, start_gunicorn
@@ -79,14 +79,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="profile the path furthest from its floor with pyinstrument, per run")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target does not hold")
+    parser.add_argument("--seeded-sqlite", type=Path,
+                        help="a SQLite file already migrated and seeded with the size given "
+                        "(copied, not seeded again: the 100,000-app seed takes minutes)")
+    parser.add_argument("--longtail", type=int,
+                        help="distinct search URLs of the long-tail scenario against Datasette "
+                        "(bench.longtail; default 4000, 400 with --quick; 0: skip it)")
     args = parser.parse_args(argv)
+    if args.longtail is None:
+        args.longtail = 400 if args.quick else 4000
     args.sizes = [int(s.replace("_", "")) for s in (args.sizes or ("1000" if args.quick else
                                                                     "1000,10000,100000")).split(",")]
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     for engine in args.engines:
         if engine not in ("sqlite", "postgresql"):
             parser.error(f"unknown engine {engine!r}")
-    args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    args.paths = [p.strip() for p in args.paths.split(",") if p.strip() and p.strip() != "none"]
     for name in args.paths:
         if name not in ALL_PATHS:
             parser.error(f"unknown path {name!r}")
@@ -318,9 +326,16 @@ def bench_one(args: argparse.Namespace, engine: str, size: int, stamp: str) -> d
         with fresh_database(engine, size, workdir, args.postgres_url) as database_url:
             env = base_env(database_url, workdir)
             seed_env = {**env, "CATALOGUE_ENV": "development", "LOG_LEVEL": "WARNING"}
+            if engine == "sqlite" and args.seeded_sqlite:
+                shutil.copyfile(args.seeded_sqlite, workdir / "bench.sqlite")
+                run["seeded_from"] = str(args.seeded_sqlite)
             run["migrate_s"] = round(flask_command(["db", "upgrade", "heads"], seed_env, 600)[0], 2)
-            print(f"[{engine} {size}] seeding…", flush=True)
-            wall, cpu = flask_command(["demo", "seed", "--apps", str(size)], seed_env, args.seed_timeout)
+            if engine == "sqlite" and args.seeded_sqlite:
+                wall = cpu = 0.0
+            else:
+                print(f"[{engine} {size}] seeding…", flush=True)
+                wall, cpu = flask_command(["demo", "seed", "--apps", str(size)], seed_env,
+                                          args.seed_timeout)
             run["seed_s"], run["seed_cpu_s"] = round(wall, 2), round(cpu, 2)
             print(f"[{engine} {size}] seeded in {run['seed_s']} s ({run['seed_cpu_s']} s CPU); serving",
                   flush=True)
@@ -328,13 +343,21 @@ def bench_one(args: argparse.Namespace, engine: str, size: int, stamp: str) -> d
             app = start_gunicorn("app", args.app, prod_env, workdir, workers=args.workers,
                                  ready_path="/healthz")
             servers.append(app)
+            # The exports of a new version are built off the request: wait until they are.
+            run["exports_ready_s"] = longtail.wait_for_exports(app)
             context = discover_context(app, args.query)
             run["context"] = context
             answers, run["skipped"] = capture(app, [ALL_PATHS[n] for n in args.paths], context)
             for skipped in run["skipped"]:
                 print(f"[{engine} {size}] skipped {skipped['name']}: {skipped['reason']}", flush=True)
-            if not answers:
+            if not answers and args.paths:
                 raise BenchError("no path answered as expected")
+            if args.longtail:
+                run["longtail"] = longtail.run_longtail(args, prod_env, app, workdir)
+            if not answers:
+                app.stop()
+                servers.clear()
+                return run
             spec = workdir / "floor.json"
             write_floor_spec(answers, spec)
             floor = start_gunicorn("floor", "bench.floor:app", {**prod_env, "BENCH_FLOOR_SPEC": str(spec)},
@@ -411,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                     "duration_s": args.duration,
                     "connections": args.connections, "threads": args.threads, "workers": args.workers,
                     "warmup_s": args.warmup, "loader": args.loader, "paths": args.paths,
-                    "query": args.query},
+                    "query": args.query, "longtail_urls": args.longtail},
         "runs": [],
     }
     json_path = args.output_dir / f"{stamp}.json"

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, scoped_session
 
 from catalogue import db
 from catalogue.clock import now
 from catalogue.listings import version_token
+from catalogue.search import changes
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     if not bumped:
         session.add(CatalogueVersion(id=1, version=2, changed_at=now()))
         session.flush()
+    changes.mark_changed(session)
     paths: set[str] = set()
     for slug in slugs or (None,):
         paths.update(paths_for(slug))
@@ -89,10 +92,27 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     db.after_commit(session, lambda: purge(paths))
 
 
-def current_version(session: Session) -> int:
-    """The catalogue's version token (the ETag source of public answers)."""
-    from sqlalchemy import select
+def version_key(session: Session) -> tuple[int, Any]:
+    """The catalogue's ``(version, changed_at)``, read once per transaction.
 
+    The ETag, the search index and the exports of one request all need it; a change
+    of the catalogue in the transaction (``catalogue_changed``) forgets the value read.
+    """
     from catalogue.listings.models import CatalogueVersion
 
-    return session.scalar(select(CatalogueVersion.version).where(CatalogueVersion.id == 1)) or 0
+    # The plain session behind the request's scoped session (which does not proxy this).
+    plain = session.registry() if isinstance(session, scoped_session) else session
+    transaction = plain.get_transaction()
+    memo = session.info.get(changes.VERSION_READ)
+    if transaction is not None and memo is not None and memo[0] is transaction:
+        return memo[1]
+    row = session.execute(select(CatalogueVersion.version, CatalogueVersion.changed_at)
+                          .where(CatalogueVersion.id == 1)).first()
+    key = (int(row[0]), row[1]) if row else (0, None)
+    session.info[changes.VERSION_READ] = (plain.get_transaction(), key)
+    return key
+
+
+def current_version(session: Session) -> int:
+    """The catalogue's version token (the ETag source of public answers)."""
+    return version_key(session)[0]

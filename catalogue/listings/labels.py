@@ -27,14 +27,19 @@ OTHER_TABLES: dict[str, v.Table] = {
 
 
 def current_lang() -> str:
-    """The reader's language outside of a request: French."""
-    from flask import has_request_context
+    """The reader's language (French outside of a request), resolved once per request:
+    the facet macros ask for it once per value shown (docs/PERFORMANCE.md §0.4)."""
+    from flask import has_request_context, request
 
     if not has_request_context():
         return "fr"
-    from flask_babel import get_locale
+    # Kept in the request's environ, not on ``g``, which may outlive a request.
+    lang = request.environ.get("catalogue.lang")
+    if lang is None:
+        from flask_babel import get_locale
 
-    return "en" if str(get_locale() or "fr") == "en" else "fr"
+        lang = request.environ["catalogue.lang"] = "en" if str(get_locale() or "fr") == "en" else "fr"
+    return lang
 
 
 def label(facet: str, code: str | None, lang: str | None = None) -> str:

@@ -9,6 +9,7 @@ applied, not its own), so a reader sees what choosing another value would give.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,26 @@ from catalogue.apps.models import App
 from catalogue.listings.labels import FACETS
 from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
 from catalogue.search import services as search
+from catalogue.search.index import BitmapSearch, CatalogueSearch, SearchRequest
 from catalogue.search.text import parse_query
 
 SORTS = ("relevance", "name", "-referenced_at")
 PUBLIC_STATES = (ListingState.PUBLISHED.value, ListingState.SUSPENDED.value)
 MAX_PER_PAGE = 100
+
+# The search backend behind every catalogue read (the page, the API, the home page's
+# counts): the in-process bitmap index by default; see ``set_backend``.
+_backend: CatalogueSearch = BitmapSearch(FACETS)
+
+
+def set_backend(backend: CatalogueSearch | None) -> None:
+    """Put another search backend (OpenSearch, Typesense…) behind the catalogue.
+
+    ``None`` restores the bitmap index. A backend answers ``None`` for what it cannot
+    serve; the catalogue then asks the database directly (``_search_sql``).
+    """
+    global _backend
+    _backend = backend or BitmapSearch(FACETS)
 
 
 @dataclass
@@ -110,6 +126,21 @@ def search_catalogue(session: Session, query: CatalogueQuery, *, with_facets: bo
                      ) -> CatalogueResult:
     """The page of listings the query asks for, the total and the facet counts."""
     sort = query.effective_sort
+    hits = _backend.search(session, SearchRequest(
+        query=parse_query(query.q), filters={f: v for f, v in query.filters.items() if v},
+        status=query.status, sort=sort, offset=(query.page - 1) * query.per_page,
+        limit=query.per_page, with_facets=with_facets))
+    if hits is None:
+        return _search_sql(session, query, with_facets=with_facets)
+    return CatalogueResult(load_listings(session, hits.ids), hits.total, hits.facets,
+                           query.page, query.per_page, sort)
+
+
+def _search_sql(session: Session, query: CatalogueQuery, *, with_facets: bool = True
+                     ) -> CatalogueResult:
+    """``search_catalogue`` straight from the database: the reference the index must match,
+    and the path for what the backend does not serve."""
+    sort = query.effective_sort
     parsed = parse_query(query.q)
     ids = _filtered_ids(session, query).subquery()
     total = session.scalar(select(func.count()).select_from(ids)) or 0
@@ -156,6 +187,9 @@ def public_listing(session: Session, slug: str) -> Listing | None:
 
 def newest(session: Session, limit: int = 6) -> list[Listing]:
     """The most recently published listings (home page)."""
+    ids = _backend.newest(session, limit)
+    if ids is not None:
+        return load_listings(session, ids)
     ids = list(session.scalars(
         select(Listing.id).where(Listing.state == ListingState.PUBLISHED)
         .order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit)
@@ -165,6 +199,11 @@ def newest(session: Session, limit: int = 6) -> list[Listing]:
 
 def category_counts(session: Session) -> dict[str, int]:
     """Published listings per category."""
+    return _backend.value_counts(session, "category", ListingState.PUBLISHED.value)
+
+
+def _category_counts_sql(session: Session) -> dict[str, int]:
+    """``category_counts`` straight from the database (the reference of the tests)."""
     rows = session.execute(
         select(ListingFacet.value, func.count()).join(Listing, Listing.id == ListingFacet.listing_id)
         .where(ListingFacet.facet == "category", Listing.state == ListingState.PUBLISHED)
@@ -173,14 +212,15 @@ def category_counts(session: Session) -> dict[str, int]:
     return dict(rows)
 
 
-def all_published(session: Session) -> list[Listing]:
-    """Every published listing with its app and publisher, by name (open data exports)."""
-    return list(session.scalars(
+def all_published(session: Session) -> Iterator[Listing]:
+    """Every published listing with its app and publisher, by name (open data exports),
+    streamed by batches: an export never holds the whole catalogue in memory."""
+    yield from session.scalars(
         select(Listing).where(Listing.state == ListingState.PUBLISHED)
-        .options(joinedload(Listing.app).joinedload(App.organisation),
-                 joinedload(Listing.framework))
+        .options(joinedload(Listing.app).joinedload(App.organisation))
         .order_by(Listing.sort_key, Listing.id)
-    ).unique())
+        .execution_options(yield_per=500)
+    )
 
 
 def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:

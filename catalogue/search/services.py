@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Integer, Subquery, bindparam, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue.search import changes
 from catalogue.search.text import SearchQuery, index_text, parse_query
 
 __all__ = [
@@ -78,6 +79,7 @@ def index_documents(session: Session, documents: Iterable[Document]) -> int:
     docs = list(documents)
     if not docs:
         return 0
+    changes.mark_changed(session)
     ids = [d.listing_id for d in docs]
     remove_listings(session, ids)
     if _dialect(session) == "postgresql":
@@ -103,6 +105,7 @@ def remove_listings(session: Session, listing_ids: Iterable[int]) -> None:
     ids = list(listing_ids)
     if not ids:
         return
+    changes.mark_changed(session)
     column = "listing_id" if _dialect(session) == "postgresql" else "rowid"
     session.execute(
         text(f"DELETE FROM search_fts WHERE {column} IN :ids").bindparams(  # noqa: S608 - fixed name
@@ -132,6 +135,7 @@ def reindex(session: Session, *, batch: int = 1000) -> int:
     from catalogue.listings.models import Listing
 
     session.execute(text("DELETE FROM search_fts"))
+    changes.mark_changed(session)
     total = 0
     last_id = 0
     while True:

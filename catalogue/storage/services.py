@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlparse
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_-]{0,190}$")
@@ -26,6 +27,10 @@ class Storage(Protocol):
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+    # Large objects (the open data exports) go in and out as streams, never whole in memory.
+    def put_file(self, key: str, path: Path) -> None: ...
+    def open(self, key: str) -> BinaryIO: ...
+    def size(self, key: str) -> int: ...
 
 
 def new_key(prefix: str) -> str:
@@ -79,6 +84,34 @@ class FileStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def put_file(self, key: str, path: Path) -> None:
+        """Store a local file under ``key`` (copied to a temporary name, then renamed)."""
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            os.close(fd)
+            try:
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+
 
 class S3Storage:
     """Objects in an S3-compatible bucket (boto3 reads credentials the usual way)."""
@@ -122,6 +155,24 @@ class S3Storage:
         except Exception:  # noqa: BLE001 - any refusal of HEAD (404, 403) means "not available"
             return False
         return True
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key))
+        except Exception as exc:
+            raise StorageError(str(exc)) from exc
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except Exception as exc:
+            raise StorageError(str(exc)) from exc
+
+    def size(self, key: str) -> int:
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+        except Exception as exc:
+            raise StorageError(str(exc)) from exc
 
 
 def storage_from_url(url: str) -> Storage:

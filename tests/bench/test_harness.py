@@ -180,7 +180,7 @@ def test_bench_run_end_to_end_on_a_tiny_catalogue(tmp_path, capsys):
     paths = ["search_page", "api_detail", "api_304"]
     code = bench_main([*_engine_options(), "--sizes", "12", "--duration", "1", "--warmup", "0.2",
                        "--connections", "2", "--threads", "1", "--paths", ",".join(paths),
-                       "--output-dir", str(tmp_path)])
+                       "--longtail", "30", "--output-dir", str(tmp_path)])
     out = capsys.readouterr().out
     results = json.loads(next(tmp_path.glob("*.json")).read_text())
     run = results["runs"][0]
@@ -199,3 +199,8 @@ def test_bench_run_end_to_end_on_a_tiny_catalogue(tmp_path, capsys):
     assert all(w["peak_rss_mb"] > 0 for w in run["memory"]["app"])
     assert "Targets (issue 8)" in out and "search_page" in out
     assert next(tmp_path.glob("*.md")).read_text().count("| search_page | 200 |") == 1
+    # The long tail ran on both our application and Datasette, with the same searches.
+    servers = run["longtail"]["servers"]
+    assert set(servers) == {"app (cache on)", "app (PUBLIC_CACHE=false)", "datasette"}
+    assert all(s["requests"] > 0 and s["errors"].get("status", 0) == 0 for s in servers.values())
+    assert servers["app (PUBLIC_CACHE=false)"]["vs_datasette"] > 0

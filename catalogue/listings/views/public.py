@@ -11,7 +11,9 @@ import csv
 import io
 import json
 import re
-from typing import Any
+import shutil
+import tempfile
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -34,7 +36,7 @@ from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
 from catalogue.errors import DomainError, NotFound
-from catalogue.listings import cache, queries, stats
+from catalogue.listings import cache, exports, queries, stats
 from catalogue.listings import services as listing_services
 from catalogue.listings.forms import ReportForm
 from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
@@ -269,13 +271,15 @@ def report(slug: str) -> Any:
 def feed() -> Response:
     """Atom feed of publications, renewals, suspensions, reinstatements and delistings."""
 
-    def build() -> Response:
-        events = queries.feed_events(db.session)
-        xml = render_template("listings/feed.atom.xml", events=events,
-                              base=base_url())
-        return Response(xml, mimetype="application/atom+xml")
+    base = base_url()
 
-    return conditional(cache.current_version(db.session), build)
+    def build(out: IO[bytes]) -> None:
+        events = queries.feed_events(db.session)
+        xml = render_template("listings/feed.atom.xml", events=events, base=base)
+        out.write(xml.encode())
+
+    return exports.serve(db.session, "atom", f"{base}|{current_lang()}", build,
+                         mimetype="application/atom+xml", in_request=True)
 
 
 # A formula character at the start of the cell or after any separator a spreadsheet
@@ -302,34 +306,45 @@ def _csv_cell(value: Any) -> str:
 def opendata_csv() -> Response:
     """The whole published catalogue as CSV (UTF-8 with BOM, for spreadsheets)."""
 
-    def build() -> Response:
-        base = base_url()
-        out = io.StringIO()
+    base = base_url()
+
+    def build(stream: IO[bytes]) -> None:
+        out = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        out.write("\ufeff")
         writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         writer.writerow(CSV_COLUMNS)
         for item in queries.all_published(db.session):
             row = summary(item, base)
             writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
-        response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-        response.headers["Content-Disposition"] = 'attachment; filename="catalogue-ens.csv"'
-        return response
+        out.detach()
 
-    return conditional(cache.current_version(db.session), build)
+    return exports.serve(db.session, "csv", base, build, mimetype="text/csv",
+                         disposition='attachment; filename="catalogue-ens.csv"')
 
 
 @bp.get("/opendata/catalogue.json")
 def opendata_json() -> Response:
     """The whole published catalogue as JSON."""
 
-    def build() -> Response:
-        base = base_url()
-        items = [summary(item, base) for item in queries.all_published(db.session)]
-        body = json.dumps({"count": len(items), "items": items}, ensure_ascii=False)
-        response = Response(body, mimetype="application/json")
-        response.headers["Content-Disposition"] = 'inline; filename="catalogue-ens.json"'
-        return response
+    base = base_url()
 
-    return conditional(cache.current_version(db.session), build)
+    def build(out: IO[bytes]) -> None:
+        # Items first into a spool, counted as they go, so the count (written first)
+        # is the number of items in the file even if the catalogue moves meanwhile.
+        with tempfile.TemporaryFile() as items:
+            count = 0
+            for item in queries.all_published(db.session):
+                items.write(b", " if count else b"[")
+                items.write(json.dumps(summary(item, base), ensure_ascii=False).encode())
+                count += 1
+            items.write(b"]" if count else b"[]")
+            items.seek(0)
+            out.write(b'{"count": %d, "items": ' % count)
+            shutil.copyfileobj(items, out)
+            out.write(b"}")
+
+    return exports.serve(db.session, "json", base, build, mimetype="application/json",
+                         disposition='inline; filename="catalogue-ens.json"')
 
 
 @bp.get("/statistiques")
