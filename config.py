@@ -121,6 +121,12 @@ SETTINGS: tuple[Setting, ...] = (
             "answer anonymous catalogue requests from a per-process cache; default on, off in tests"),
     Setting("PROXY_HOPS", _non_negative_int, 0,
             "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted"),
+    Setting("OAUTH_ACCESS_TOKEN_SECONDS", _positive_int, 600,
+            "lifetime of an access token issued to a referenced app"),
+    Setting("OAUTH_REFRESH_TOKEN_DAYS", _positive_int, 30,
+            "lifetime of a refresh token (each use rotates it)"),
+    Setting("OAUTH_TOKEN_RATE_LIMIT", _str, "30 per minute",
+            "rate limit of the token endpoint per client address (Flask-Limiter syntax)"),
 )
 
 

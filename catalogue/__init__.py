@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # a command group (``<domain>/cli.py`` exposing ``cli``). Order = URL precedence.
 DOMAINS = (
     "accounts", "admin", "publishers", "apps", "dossiers", "commission", "frameworks",
-    "listings", "consents", "api", "demo", "audit", "search", "core",
+    "listings", "consents", "oauth", "fhir", "api", "demo", "audit", "search", "core",
 )
 
 
