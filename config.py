@@ -127,6 +127,19 @@ SETTINGS: tuple[Setting, ...] = (
             "lifetime of a refresh token (each use rotates it)"),
     Setting("OAUTH_TOKEN_RATE_LIMIT", _str, "30 per minute",
             "rate limit of the token endpoint per client address (Flask-Limiter syntax)"),
+    Setting("OIDC_PSC_ISSUER", _url("http", "https", optional=True), None,
+            "Pro Santé Connect issuer URL (sign-in of commission members); unset: not offered"),
+    Setting("OIDC_PSC_CLIENT_ID", _str, "", "client id registered with Pro Santé Connect"),
+    Setting("OIDC_PSC_CLIENT_SECRET", _str, "", "client secret of Pro Santé Connect"),
+    Setting("OIDC_PSC_SCOPE", _str, "openid scope_all", "scopes asked of Pro Santé Connect"),
+    Setting("OIDC_FC_ISSUER", _url("http", "https", optional=True), None,
+            "FranceConnect issuer URL (sign-in of patients); unset: not offered"),
+    Setting("OIDC_FC_CLIENT_ID", _str, "", "client id registered with FranceConnect"),
+    Setting("OIDC_FC_CLIENT_SECRET", _str, "", "client secret of FranceConnect"),
+    Setting("OIDC_FC_SCOPE", _str, "openid email given_name family_name",
+            "scopes asked of FranceConnect"),
+    Setting("OIDC_MFA_ACR_VALUES", _str, "eidas2,eidas3",
+            "acr values (comma-separated) that count as a second factor asserted by the provider"),
 )
 
 
