@@ -14,7 +14,9 @@ shares code with the server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -29,15 +31,18 @@ CLIENT_SECRET = "demo-client-secret-ENS-2026"  # noqa: S105 - the published demo
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 
-def wait_for_callback(redirect_uri: str, timeout: float = 300) -> str:
-    """Serve the redirect URI once and return the full URL the browser came back to."""
+def wait_for_callback(redirect_uri: str, timeout: float = 300,
+                      abandon: threading.Event | None = None) -> str:
+    """Serve the redirect URI until the browser comes back to it (a browser may open other
+    connections first); the full URL it came back to."""
     parts = urlsplit(redirect_uri)
     received: dict[str, str] = {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            received["url"] = f"{parts.scheme}://{parts.netloc}{self.path}"
-            self.send_response(200)
+            if urlsplit(self.path).path == parts.path:
+                received["url"] = f"{parts.scheme}://{parts.netloc}{self.path}"
+            self.send_response(200 if "url" in received else 404)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.end_headers()
             self.wfile.write("Application de démonstration : vous pouvez fermer cet onglet.".encode())
@@ -46,9 +51,14 @@ def wait_for_callback(redirect_uri: str, timeout: float = 300) -> str:
             pass
 
     server = HTTPServer((parts.hostname or "127.0.0.1", parts.port or 80), Handler)
-    server.timeout = timeout
-    server.handle_request()
-    server.server_close()
+    server.timeout = 1
+    deadline = time.monotonic() + timeout
+    try:
+        while ("url" not in received and time.monotonic() < deadline
+               and not (abandon and abandon.is_set())):
+            server.handle_request()
+    finally:
+        server.server_close()
     if "url" not in received:
         raise TimeoutError("no answer from the authorization server")
     return received["url"]
@@ -65,10 +75,23 @@ def connect(base: str, *, scope: str, open_url: Callable[[str], Any],
     url, _state = session.create_authorization_url(f"{base}/oauth/authorize",
                                                    code_verifier=verifier)
     result: dict[str, str] = {}
-    listener = threading.Thread(target=lambda: result.update(url=wait_for_callback(redirect_uri)))
+    abandon = threading.Event()
+
+    def listen() -> None:
+        with contextlib.suppress(TimeoutError):
+            result["url"] = wait_for_callback(redirect_uri, abandon=abandon)
+
+    listener = threading.Thread(target=listen)
     listener.start()
-    open_url(url)
-    listener.join()
+    try:
+        open_url(url)
+    except BaseException:
+        abandon.set()
+        raise
+    finally:
+        listener.join()
+    if "url" not in result:
+        raise TimeoutError("no answer from the authorization server")
     # fetch_token checks the state against the one sent, then sends the PKCE verifier.
     session.fetch_token(f"{base}/oauth/token", authorization_response=result["url"],
                         code_verifier=verifier)

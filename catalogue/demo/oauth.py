@@ -27,17 +27,21 @@ DEMO_CATEGORY = "measurements"
 
 
 def _demo_listing(session: Session) -> Listing | None:
-    """A published listing whose agreement covers measurements (the script reads them),
-    the demo publisher's first."""
+    """A published listing whose agreement covers measurements (the script reads them) and,
+    if possible, another category (the patient then chooses), the demo publisher's first."""
     published = select(Listing).join(App, App.id == Listing.app_id).where(
         Listing.state == ListingState.PUBLISHED).order_by(Listing.sort_key, Listing.id)
     own = published.join(Membership, Membership.organisation_id == App.organisation_id).join(
         User, User.id == Membership.user_id).where(User.email == "editeur@demo.ens.fr")
+    fallback = None
     for stmt in (own, published.limit(200)):
         for listing in session.scalars(stmt):
-            if DEMO_CATEGORY in agreed_data_categories(session, listing):
+            agreed = agreed_data_categories(session, listing)
+            if DEMO_CATEGORY in agreed and len(agreed) > 1:
                 return listing
-    return None
+            if DEMO_CATEGORY in agreed and fallback is None:
+                fallback = listing
+    return fallback
 
 
 def seed(session: Session, options: Any) -> list[str]:

@@ -179,3 +179,12 @@ def test_introspection_and_revocation(client: Any, login: Any, make_patient: Any
     assert info == {"active": False}
 
 
+
+
+def test_consent_screen_lets_the_browser_follow_the_redirect_to_the_app(
+        client: Any, login: Any, make_patient: Any, oauth_app: Any) -> None:
+    target = oauth_app()
+    login(make_patient())
+    csp = client.get(target.authorize_url()).headers["Content-Security-Policy"]
+    assert "form-action 'self' https://app.exemple.fr;" in csp
+    assert "frame-ancestors 'none'" in csp

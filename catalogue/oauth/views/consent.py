@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from flask import render_template
+from flask import make_response, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,7 +27,7 @@ from catalogue.oauth import queries, scopes
 from catalogue.oauth.forms import AuthorizeForm
 from catalogue.oauth.server import Grantor, authorization
 from catalogue.oauth.views import bp
-from catalogue.web import commit
+from catalogue.web import CSP, commit
 
 MODE_LABELS = {"read": _l("lecture"), "write": _l("écriture")}
 
@@ -79,6 +79,12 @@ def authorize() -> Any:
                 commit()
                 return response
     modes = {code: [MODE_LABELS[m] for c, m in pairs if c == code] for code in requested}
-    status = 422 if form.errors else 200
-    return render_template("oauth/authorize.html", form=form, listing=listing, app=listing.app,
-                           modes=modes, redirect_host=urlsplit(grant.redirect_uri or "").netloc), status
+    target = urlsplit(grant.redirect_uri or "")
+    response = make_response(render_template(
+        "oauth/authorize.html", form=form, listing=listing, app=listing.app, modes=modes,
+        redirect_host=target.netloc), 422 if form.errors else 200)
+    # The answer to this form redirects to the app: the browser must be allowed to follow it
+    # (CSP form-action applies to redirects). The URI is one the publisher registered.
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}")
+    return response
