@@ -31,7 +31,6 @@ def metadata_document() -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": [*AUTH_METHODS_CONFIDENTIAL, "none"],
         "revocation_endpoint_auth_methods_supported": [*AUTH_METHODS_CONFIDENTIAL, "none"],
         "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS_CONFIDENTIAL),
-        "service_documentation": f"{base}/api/v1/openapi.json",
     }
 
 
