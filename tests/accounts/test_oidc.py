@@ -82,6 +82,21 @@ def configure(app: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     return set_provider
 
 
+@pytest.fixture
+def member_at(account: Any, configure: Any, start_provider: Any) -> Callable[..., Provider]:
+    """A commission member with an account here and an identity at a configured provider."""
+
+    def setup(sub: str, email: str, *, provider_options: dict[str, Any] | None = None,
+              **claims: Any) -> Provider:
+        account(email=email, roles=[Role.MEMBER])
+        provider = start_provider(**(provider_options or {}))
+        configure(provider)
+        provider.user(sub, **{"email": email, "email_verified": True, **claims})
+        return provider
+
+    return setup
+
+
 def _sign_in(client: Any, provider: Provider, sub: str, key: str = "psc",
              tamper: Callable[[str], str] | None = None) -> Any:
     start = client.get(f"/connexion/oidc/{key}")
@@ -90,6 +105,18 @@ def _sign_in(client: Any, provider: Provider, sub: str, key: str = "psc",
     back = urlsplit(provider.authorize(location, sub))
     assert back.path == f"/connexion/oidc/{key}/retour"
     return client.get(f"{back.path}?{back.query}")
+
+
+def _replacing(name: str, value: str) -> Callable[[str], str]:
+    """Rewrite one parameter of the authorization request on its way to the provider."""
+
+    def tamper(location: str) -> str:
+        parts = urlsplit(location)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        query[name] = value
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    return tamper
 
 
 def _signed_in(client: Any) -> bool:
@@ -153,16 +180,13 @@ def test_member_links_by_rpps_claim(client: Any, account: Any, configure: Any,
     assert sorted(_identities(member.id)) == ["psc", "rpps"]
 
 
-def test_unverified_email_links_nothing(client: Any, account: Any, configure: Any,
-                                        start_provider: Any) -> None:
-    member = account(email="membre2@example.org", roles=[Role.MEMBER])
-    provider = start_provider()
-    configure(provider)
-    provider.user("psc-unverified", email="membre2@example.org", email_verified=False)
+def test_unverified_email_links_nothing(client: Any, member_at: Any) -> None:
+    provider = member_at("psc-unverified", "membre2@example.org", email_verified=False)
+    member_id = db.session.scalar(select(User.id).where(User.email == "membre2@example.org"))
     answer = _sign_in(client, provider, "psc-unverified")
     assert answer.location == "/connexion" and not _signed_in(client)
     assert "adresse e-mail" in client.get("/connexion").get_data(as_text=True)
-    assert _identities(member.id) == []
+    assert _identities(member_id) == []
 
 
 def test_patient_cannot_use_pro_sante_connect(client: Any, account: Any, configure: Any,
@@ -191,20 +215,10 @@ def test_franceconnect_creates_then_finds_the_patient(client: Any, app: Any, con
     assert db.session.scalar(select(User).where(User.email == "nouvelle@example.org")).id == user_id
 
 
-def test_state_must_be_the_one_sent(client: Any, app: Any, account: Any, configure: Any,
-                                    start_provider: Any, caplog: Any) -> None:
-    account(email="membre3@example.org", roles=[Role.MEMBER])
-    provider = start_provider()
-    configure(provider)
-    provider.user("psc-state", email="membre3@example.org", email_verified=True)
-
-    def other_state(location: str) -> str:
-        parts = urlsplit(location)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        query["state"] = "forged-state"
-        return urlunsplit(parts._replace(query=urlencode(query)))
-
-    assert _sign_in(client, provider, "psc-state", tamper=other_state).location == "/connexion"
+def test_state_must_be_the_one_sent(client: Any, app: Any, member_at: Any, caplog: Any) -> None:
+    provider = member_at("psc-state", "membre3@example.org")
+    forged = _replacing("state", "forged-state")
+    assert _sign_in(client, provider, "psc-state", tamper=forged).location == "/connexion"
     assert not _signed_in(client)
     # A code obtained in another browser (login CSRF) is refused in this one.
     start = app.test_client().get("/connexion/oidc/psc")
@@ -214,30 +228,17 @@ def test_state_must_be_the_one_sent(client: Any, app: Any, account: Any, configu
     assert caplog.text.count("mismatching_state") >= 2
 
 
-def test_nonce_must_be_the_one_sent(client: Any, account: Any, configure: Any,
-                                    start_provider: Any, caplog: Any) -> None:
-    account(email="membre4@example.org", roles=[Role.MEMBER])
-    provider = start_provider()
-    configure(provider)
-    provider.user("psc-nonce", email="membre4@example.org", email_verified=True)
-
-    def other_nonce(location: str) -> str:
-        parts = urlsplit(location)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        query["nonce"] = "replayed-nonce"
-        return urlunsplit(parts._replace(query=urlencode(query)))
-
-    assert _sign_in(client, provider, "psc-nonce", tamper=other_nonce).location == "/connexion"
+def test_nonce_must_be_the_one_sent(client: Any, member_at: Any, caplog: Any) -> None:
+    provider = member_at("psc-nonce", "membre4@example.org")
+    replayed = _replacing("nonce", "replayed-nonce")
+    assert _sign_in(client, provider, "psc-nonce", tamper=replayed).location == "/connexion"
     assert not _signed_in(client)
     assert "Invalid claim: 'nonce'" in caplog.text
 
 
-def test_id_token_from_another_issuer_is_refused(client: Any, account: Any, configure: Any,
-                                                 start_provider: Any, caplog: Any) -> None:
-    account(email="membre5@example.org", roles=[Role.MEMBER])
-    provider = start_provider(forged_hosts={"/oauth2/token": "evil.example"})
-    configure(provider)
-    provider.user("psc-iss", email="membre5@example.org", email_verified=True)
+def test_id_token_from_another_issuer_is_refused(client: Any, member_at: Any, caplog: Any) -> None:
+    provider = member_at("psc-iss", "membre5@example.org",
+                         provider_options={"forged_hosts": {"/oauth2/token": "evil.example"}})
     assert _sign_in(client, provider, "psc-iss").location == "/connexion"
     assert not _signed_in(client)
     assert "Invalid claim: 'iss'" in caplog.text
@@ -253,12 +254,9 @@ def test_provider_announcing_another_issuer_is_not_used(client: Any, configure: 
     assert "adresse configurée" in client.get("/connexion").get_data(as_text=True)
 
 
-def test_expired_id_token_is_refused(client: Any, account: Any, configure: Any,
-                                     start_provider: Any, caplog: Any) -> None:
-    account(email="membre6@example.org", roles=[Role.MEMBER])
-    provider = start_provider(access_token_max_age=timedelta(minutes=-10))
-    configure(provider)
-    provider.user("psc-exp", email="membre6@example.org", email_verified=True)
+def test_expired_id_token_is_refused(client: Any, member_at: Any, caplog: Any) -> None:
+    provider = member_at("psc-exp", "membre6@example.org",
+                         provider_options={"access_token_max_age": timedelta(minutes=-10)})
     assert _sign_in(client, provider, "psc-exp").location == "/connexion"
     assert not _signed_in(client)
     assert "expired" in caplog.text
