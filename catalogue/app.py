@@ -32,6 +32,7 @@ from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
 from catalogue.dossiers import views as dossiers_views
 from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+from catalogue.fhir import views as fhir_views
 from catalogue.frameworks import cli as frameworks_cli
 from catalogue.frameworks import views as frameworks_views
 from catalogue.jobs import cli as jobs_cli
@@ -42,6 +43,11 @@ from catalogue.listings.public_cache import PublicCache
 from catalogue.listings.views import public as listings_public
 from catalogue.listings.views import staff as listings_staff
 from catalogue.notifications import services as notifications
+from catalogue.oauth.views import bp as oauth_bp
+from catalogue.oauth.views import consent as _oauth_consent  # noqa: F401 - registers its routes
+from catalogue.oauth.views import endpoints as _oauth_endpoints  # noqa: F401 - registers its routes
+from catalogue.oauth.views import publisher as _oauth_publisher  # noqa: F401 - registers its routes
+from catalogue.oauth.views import resource as _oauth_resource  # noqa: F401 - registers its routes
 from catalogue.public_urls import TrustedHosts
 from catalogue.publishers.views import publisher as publishers_space
 from catalogue.publishers.views import staff as publishers_staff
@@ -55,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
-    consents_views.bp, api_views.bp, jobs_views.bp, core_views.bp,
+    consents_views.bp, oauth_bp, fhir_views.bp, api_views.bp, jobs_views.bp, core_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,

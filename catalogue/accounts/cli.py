@@ -6,9 +6,10 @@ import click
 from flask.cli import AppGroup
 
 from catalogue import db
+from catalogue.accounts import oidc
 from catalogue.accounts import services as accounts
 from catalogue.accounts.models import Role
-from catalogue.errors import ValidationFailed
+from catalogue.errors import DomainError, ValidationFailed
 
 cli = AppGroup("users", help="Comptes utilisateurs.")
 
@@ -51,3 +52,19 @@ def grant_command(email: str, role: str) -> None:
     accounts.grant_role(db.session, user, Role(role), actor=None)
     db.commit()
     click.echo(f"Rôle {role} accordé à {user.email}.")
+
+
+@cli.command("rpps")
+@click.argument("email")
+@click.argument("rpps")
+def rpps_command(email: str, rpps: str) -> None:
+    """Record a commission member's RPPS number (Pro Santé Connect finds them by it)."""
+    user = accounts.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte avec l'adresse {email}.")
+    try:
+        oidc.record_rpps(db.session, user, rpps, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.commit()
+    click.echo(f"RPPS {rpps.strip()} associé à {user.email}.")

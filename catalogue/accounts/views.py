@@ -12,7 +12,7 @@ from flask_babel import refresh as babel_refresh
 from flask_login import current_user, login_user, logout_user
 
 from catalogue import db
-from catalogue.accounts import lockout, totp
+from catalogue.accounts import lockout, oidc, totp
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import (
     allows_unverified,
@@ -41,6 +41,8 @@ from catalogue.notifications import services as notifications
 from catalogue.web import commit
 
 bp = Blueprint("accounts", __name__)
+# Sign-in through OpenID Connect providers (Pro Santé Connect, FranceConnect), when configured.
+bp.register_blueprint(oidc.bp)
 
 # Per client address; the TOTP step is also limited per account (rate_limit_key).
 LOGIN_LIMIT = "10 per minute;50 per hour"

@@ -1,7 +1,7 @@
 """The commission's actions: one function per action, the acting user explicit.
 
 Lifecycle changes go through ``workflows.engine.fire`` on ``DOSSIER_LIFECYCLE``
-(guards and effects in ``catalogue.commission.rules``); the other acts (interests,
+(guards and effects in ``catalogue.commission.lifecycle``); the other acts (interests,
 assignments, reports, attendance, votes, sessions) are checked here. Every
 function flushes, never commits, and records its audit event.
 """

@@ -21,6 +21,7 @@ from catalogue.clock import now
 from catalogue.consents.models import Consent, ConsentEvent, ConsentEventKind, ConsentState
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.listings.models import Listing, ListingState
+from catalogue.listings.queries import agreed_data_categories
 
 LIVE_STATES = (ConsentState.ACTIVE, ConsentState.SUSPENDED)
 
@@ -38,12 +39,13 @@ def grant_consent(
 ) -> Consent:
     """Connect the listing's app to the patient's space with the chosen data categories.
 
-    Each scope must be one the listing declares; at least one is needed. A patient
-    already connected updates the categories granted (a new ``granted`` event).
+    Each scope must be one the listing's agreement covers (what was decided governs,
+    not the live profile); at least one is needed. A patient already connected
+    updates the categories granted (a new ``granted`` event).
     """
     if listing.state != ListingState.PUBLISHED:
         raise DomainError("Cette application n'est pas disponible à la connexion pour le moment.")
-    declared = list(listing.app.data_categories or [])
+    declared = agreed_data_categories(session, listing)
     chosen = [code for code in declared if code in set(scopes)]
     unknown = sorted(set(scopes) - set(declared))
     if unknown:

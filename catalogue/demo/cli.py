@@ -19,7 +19,7 @@ from catalogue import db
 
 cli = AppGroup("demo", help="Demo data.")
 
-PARTS = ("accounts", "frameworks", "publishers", "commission", "listings")
+PARTS = ("accounts", "frameworks", "publishers", "commission", "listings", "oauth")
 DEMO_PASSWORD = "Demo-ENS-2026!"  # noqa: S105 - the published demo password (README)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalogue.apps.models import App
+from catalogue.commission.models import Agreement
 from catalogue.listings.labels import FACETS
 from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
 from catalogue.search import services as search
@@ -238,9 +239,21 @@ def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
 
 def listing_of(session: Session, app: App) -> Any | None:
     """The app's listing while it is live (published or suspended), else None."""
-    from catalogue.listings.models import Listing, ListingState
-
     return session.scalar(
         select(Listing).where(Listing.app_id == app.id,
                               Listing.state.in_((ListingState.PUBLISHED, ListingState.SUSPENDED)))
     )
+
+
+def agreed_data_categories(session: Session, listing: Listing) -> list[str]:
+    """The data categories the agreement of the listing's decision covers.
+
+    What was decided governs (DESIGN §4): the consent screen and the OAuth scopes
+    read the agreement signed for the listing's dossier, never the live profile.
+    A listing without an agreement row falls back to its dossier's frozen snapshot.
+    """
+    agreed = session.scalar(select(Agreement.data_categories)
+                            .where(Agreement.dossier_id == listing.dossier_id))
+    if agreed is None:
+        agreed = (listing.dossier.profile_snapshot or {}).get("data_categories")
+    return [str(code) for code in agreed or []]

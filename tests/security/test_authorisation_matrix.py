@@ -138,6 +138,16 @@ GET: dict[str, dict[str, str]] = {
     "commission.sessions": only(*ALL_COMMISSION), "commission.session_page": only(*ALL_COMMISSION),
     # The session in minutes URLs is the closed one.
     "commission.minutes": only(*ALL_COMMISSION), "commission.minutes_download": only(*ALL_COMMISSION),
+    # OAuth server for referenced apps (issue #16): the consent screen without a valid
+    # request is an error page; the stand-in resource wants a bearer token, not a session.
+    "oauth.metadata": public(), "oauth.authorize": signed_in("400"),
+    "oauth.client_page": publisher_a(), "oauth.patient_data": expect("401"),
+    # FHIR R4 view: public, read-only; other resources and writes are not supported.
+    "fhir.metadata": public(), "fhir.structure_definition": public(),
+    "fhir.search_device_definitions": public(), "fhir.read_device_definition": public(),
+    "fhir.read_organization": public(), "fhir.unsupported": expect("404"),
+    # OpenID Connect sign-in: no provider is configured in the tests' settings.
+    "accounts.oidc.start": expect("404"), "accounts.oidc.callback": expect("404"),
 }
 
 # POST-only endpoints → roles allowed to act (not sent); everyone else must be refused with
@@ -171,6 +181,9 @@ POST_ONLY: dict[str, dict[str, str]] = {
     "accounts.notifications_read_all": signed_in(), "accounts.set_locale": expect("ok"),
     "accounts.recovery_codes": signed_in(), "accounts.change_password": signed_in(),
     "accounts.resend_verification": signed_in(),
+    "oauth.set_redirect_uris": publisher_a(), "oauth.rotate_secret": publisher_a(),
+    # Machine endpoints for apps: no session; without client credentials, RFC errors.
+    "oauth.token": expect("400"), "oauth.revoke": expect("401"), "oauth.introspect": expect("401"),
 }
 
 # Routes with both GET and POST whose POST is open to anyone (forms for visitors: fuzzed
@@ -178,7 +191,9 @@ POST_ONLY: dict[str, dict[str, str]] = {
 POST_OPEN = {"accounts.login", "accounts.signup", "publishers.signup", "accounts.forgot_password",
              "accounts.reset_password", "publishers.accept", "accounts.second_factor",
              "accounts.logout", "listings.report", "consents.connect", "consents.export",
-             "consents.delete_account", "publishers.new_organisation", "admin.audit_log"}
+             "consents.delete_account", "publishers.new_organisation", "admin.audit_log",
+             # Answers 405 to everyone (the FHIR view is read-only).
+             "fhir.unsupported"}
 
 # Known defects found by this matrix: (endpoint, role, method) → (answer seen, why, owner).
 # Each one is excluded from the sweeping tests below and proven by its own

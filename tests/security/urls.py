@@ -76,6 +76,16 @@ ARGS: dict[str, dict[str, Any]] = {
                         "new": ("2027.1",)},
     "frameworks.show": {"code": "framework_code", "version": "framework_version"},
     "frameworks.compare": {"code": "framework_code", "?": ("de=2026.1&a=2027.1",)},
+    "oauth.client_page": {"app_id": "listed_app"},
+    "oauth.set_redirect_uris": {"app_id": "listed_app"},
+    "oauth.rotate_secret": {"app_id": "listed_app"},
+    "oauth.patient_data": {"category": ("documents",)},
+    "fhir.structure_definition": {"definition_id": ("ens-referencing",)},
+    "fhir.read_device_definition": {"listing_id": "listing"},
+    "fhir.read_organization": {"organisation_id": "org_a"},
+    "fhir.unsupported": {"rest": ("Patient/1",)},
+    "accounts.oidc.start": {"key": ("psc",)},
+    "accounts.oidc.callback": {"key": ("psc",)},
 }
 
 

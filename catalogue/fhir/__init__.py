@@ -1,0 +1,1 @@
+"""A read-only FHIR R4 view of the catalogue."""
