@@ -145,8 +145,15 @@ def png_end(data: bytes) -> int:
 
 
 def check_image_structure(data: bytes, kind: str) -> None:
-    """Raise ``Refused("damaged" | "trailing")`` for a JPEG or PNG to refuse."""
+    """Raise ``Refused("damaged" | "trailing")`` for a JPEG or PNG to refuse.
+
+    A JPEG may be followed by further complete JPEG streams (the secondary images of the
+    Multi-Picture Format: phones store HDR gain maps and previews so); each is walked the
+    same way, and nothing else may follow the last one.
+    """
     end = jpeg_end(data) if kind == "jpeg" else png_end(data)
+    while kind == "jpeg" and data.startswith(b"\xff\xd8\xff", end):
+        end += jpeg_end(data[end:])
     if data[end:].strip(b"\x00"):
         raise Refused("trailing")
 

@@ -520,6 +520,7 @@ def _polyglots() -> dict[str, tuple[str, bytes]]:
     image_rels = settings_rels.replace(b"attachedTemplate", b"image").replace(b"t.dotm", b"pixel.png")
     return {
         "jpeg + zip + end marker": ("photo.jpg", _jpeg() + archive + b"\xff\xd9"),
+        "jpeg + jpeg + zip": ("photo.jpg", _jpeg() + _jpeg() + archive),
         "jpeg + trailing bytes + end marker": ("photo.jpg", _jpeg() + b"PK\x03\x04junk" + b"\xff\xd9"),
         "zip inside a jpeg comment": ("photo.jpg", _jpeg_with_comment(archive)),
         "png + zip + IEND": ("a.png", sample_png("x") + archive + sample_png("x")[-12:]),
@@ -534,7 +535,7 @@ def _polyglots() -> dict[str, tuple[str, bytes]]:
     }
 
 
-POLYGLOTS = ["docx with external attachedTemplate", "jpeg + trailing bytes + end marker",
+POLYGLOTS = ["docx with external attachedTemplate", "jpeg + jpeg + zip", "jpeg + trailing bytes + end marker",
              "jpeg + zip + end marker", "odt with a linked image", "pdf + zip", "png + zip + IEND",
              "xlsx with an external image", "zip inside a jpeg comment"]
 
@@ -561,11 +562,13 @@ def test_f12_documents_with_hyperlinks_and_plain_images_are_accepted(client, log
                  b'TargetMode="External"/></Relationships>')
     upload = prepare_upload(make_dossier, login, client)
     before = evidence_count(upload.organisation_id)
+    # A phone photo with a secondary image (Multi-Picture Format: HDR gain map) is a photo.
     for filename, data in (("a.docx", office("docx", {"word/_rels/document.xml.rels": link_rels})),
-                           ("photo.jpg", _jpeg()), ("a.png", sample_png("Écran"))):
+                           ("photo.jpg", _jpeg()), ("a.png", sample_png("Écran")),
+                           ("hdr.jpg", _jpeg() + _jpeg())):
         answer = upload.post(filename, data, csrf_token=_csrf(client, upload.url))
         assert answer.status_code in (302, 303), (filename, answer.get_data(as_text=True)[-2000:])
-    assert evidence_count(upload.organisation_id) == before + 3
+    assert evidence_count(upload.organisation_id) == before + 4
 
 
 # --- F8: truncation and recomputation of the audit chain ------------------------------------
