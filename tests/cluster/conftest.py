@@ -118,11 +118,6 @@ class Cluster:
         with self.database.connect() as conn:
             return list(conn.execute(text(sql), params))
 
-    def flask(self, *args: str) -> subprocess.CompletedProcess:
-        """Run a ``flask`` command of the deployment (the clock, for instance)."""
-        return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=60, check=True)
-
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("w") as handle:  # the child keeps its own descriptor

@@ -11,6 +11,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "admin.grant_role": {"user_id": "user_detail"},
     "admin.revoke_role": {"user_id": "user_detail", "role": ("patient",)},
     "admin.reset_second_factor": {"user_id": "user_detail"},
+    "jobs.requeue": {"job_id": ("inconnue",)},
     "api.get_app": {"slug": "slug"},
     "api.get_framework": {"code": "framework_code", "version": "framework_version"},
     "apps.screenshot_image": {"app_id": "app_a", "screenshot_id": "screenshot"},
