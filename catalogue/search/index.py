@@ -150,7 +150,7 @@ class CatalogueIndex:
 
     def match(self, session: Session, query: SearchQuery) -> _Match:
         """The query's matches (from the text matcher once per version and query)."""
-        key = (query.terms, query.prefix_last)
+        key = (query.terms, query.prefix_last, query.prefix_word)
         with self._lock:
             found = self._matches.get(key)
             if found is not None:

@@ -68,26 +68,40 @@ def index_text(value: str) -> str:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A parsed query: stems that must all match; the last one as a prefix while typing."""
+    """A parsed query: stems that must all match; the last word also as a prefix while typing.
+
+    The prefix is the word as typed (unaccented), not its stem: the stem of a whole word
+    is often shorter than the word ("médicament" → ``medic``), and as a prefix it would
+    match unrelated words ("médical", "Médicalis"). The last term thus matches its stem
+    exactly, or any stem beginning with the typed word ("gross" → "grossesse").
+    """
 
     terms: tuple[str, ...]
     prefix_last: bool
+    prefix_word: str = ""  # the last word as typed (unaccented); its stem if empty
 
     def __bool__(self) -> bool:
         return bool(self.terms)
+
+    def _prefix(self) -> str:
+        return self.prefix_word or self.terms[-1]
 
     def fts5(self) -> str:
         """The FTS5 MATCH expression: each stem quoted, so no operator can slip through."""
         parts = [f'"{t}"' for t in self.terms]
         if self.prefix_last:
-            parts[-1] += "*"
+            prefix = self._prefix()
+            parts[-1] = (f'"{prefix}"*' if prefix == self.terms[-1]
+                         else f'({parts[-1]} OR "{prefix}"*)')
         return " AND ".join(parts)
 
     def tsquery(self) -> str:
         """The tsquery text (for ``to_tsquery('simple', …)``): stems are already final."""
         parts = [f"'{t}'" for t in self.terms]
         if self.prefix_last:
-            parts[-1] += ":*"
+            prefix = self._prefix()
+            parts[-1] = (f"'{prefix}':*" if prefix == self.terms[-1]
+                         else f"({parts[-1]} | '{prefix}':*)")
         return " & ".join(parts)
 
 
@@ -109,4 +123,4 @@ def parse_query(raw: str | None) -> SearchQuery:
     if prefix_last and found and stem(found[-1]) != terms[-1]:
         # The last word duplicated an earlier one; no prefix semantics to keep.
         prefix_last = False
-    return SearchQuery(tuple(terms), prefix_last)
+    return SearchQuery(tuple(terms), prefix_last, found[-1] if prefix_last else "")

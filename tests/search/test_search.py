@@ -111,12 +111,28 @@ def test_parse_query_quotes_every_term_for_both_engines() -> None:
     query = parse_query('Glycémies "OR" NEAR(diabète')
     assert query.terms == ("glycem", "or", "near", "diabet")
     assert query.prefix_last
-    assert query.fts5() == '"glycem" AND "or" AND "near" AND "diabet"*'
-    assert query.tsquery() == "'glycem' & 'or' & 'near' & 'diabet':*"
+    # The last word: its stem, or a stem beginning with the word as typed.
+    assert query.fts5() == '"glycem" AND "or" AND "near" AND ("diabet" OR "diabete"*)'
+    assert query.tsquery() == "'glycem' & 'or' & 'near' & ('diabet' | 'diabete':*)"
     assert not parse_query("diabète ").prefix_last  # a finished word is not a prefix
     assert not parse_query("le la de")
     assert unaccent("Œuf Éléphant ÇA") == "oeuf elephant ca"
     assert words("L'été à Paris") == ["ete", "a", "paris"]  # "l" is a stop word, "à" is not once unaccented
+
+
+def test_a_whole_word_is_not_a_prefix_of_its_stem(session: Any, corpus: list[Any]) -> None:
+    """"médicament" stems to ``medic``: as a prefix, that stem would match every app of a
+    publisher named "Lumière Médicale" (the publisher's name is searchable)."""
+    for listing in corpus:
+        listing.app.organisation.legal_name = "Lumière Médicale SAS"
+    search.reindex(session)
+    db.commit()
+    everyone = {c["name"] for c in CORPUS}
+    assert _names(session, "Lumière Médicale") == everyone
+    assert _names(session, "médicament") == {"Pilulier Malin"}
+    assert _names(session, "médicaments") == {"Pilulier Malin"}
+    assert _names(session, "médica") == everyone  # still typing: "médicale" begins so
+    assert _names(session, "médicament ") == {"Pilulier Malin"}
 
 
 def test_index_follows_the_listing_in_the_same_transaction(session: Any, make_user: Any,
