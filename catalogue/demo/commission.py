@@ -99,6 +99,7 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
 
 def _fill(session: Session, dossier: Dossier, owner: User) -> None:
     library: dict[str, int] = {}
+    answers = []
     for requirement in dossier_queries.applicable_requirements(session, dossier):
         ids = []
         for kind in requirement.evidence or []:
@@ -109,9 +110,10 @@ def _fill(session: Session, dossier: Dossier, owner: User) -> None:
                     kind=kind, title=kind.replace("_", " ").capitalize())
                 library[kind] = evidence.id
             ids.append(library[kind])
-        dossiers.save_answer(session, dossier, requirement.code, actor=owner, status=AnswerStatus.COMPLIANT,
-                             justification=f"{requirement.code} : mesure en place, voir la pièce jointe.",
-                             evidence_ids=ids)
+        answers.append(dossiers.AnswerInput(
+            requirement.code, AnswerStatus.COMPLIANT,
+            f"{requirement.code} : mesure en place, voir la pièce jointe.", ids))
+    dossiers.save_answers(session, dossier, answers, actor=owner)
 
 
 def _report(session: Session, dossier: Dossier, rapporteur: User, opinion: str, *, file: bool = True) -> None:

@@ -176,6 +176,7 @@ def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: i
     library = {e.kind: e.id
                for e in dossier_queries.evidence_library(session, dossier.organisation, dossier.app)}
     requirements = dossier_queries.applicable_requirements(session, dossier)
+    answers = []
     for requirement in requirements[:stop_after] if stop_after is not None else requirements:
         ids = []
         for kind in requirement.evidence or []:
@@ -188,9 +189,10 @@ def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: i
                     kind=kind, title=evidence_label(kind))
                 library[kind] = evidence.id
             ids.append(library[kind])
-        dossiers.save_answer(session, dossier, requirement.code, actor=actor, status=AnswerStatus.COMPLIANT,
-                             justification=f"{requirement.title} : mesure en place et documentée "
-                                           "dans la pièce jointe.", evidence_ids=ids)
+        answers.append(dossiers.AnswerInput(
+            requirement.code, AnswerStatus.COMPLIANT,
+            f"{requirement.title} : mesure en place et documentée dans la pièce jointe.", ids))
+    dossiers.save_answers(session, dossier, answers, actor=actor)
 
 
 def _images(session: Session, app: App, owner: User, colour: tuple[int, int, int]) -> None:

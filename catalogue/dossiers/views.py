@@ -20,13 +20,14 @@ from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import permissions as dossier_permissions
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
+from catalogue.dossiers.forms import InformationAnswerForm, SelfAssessmentForm, self_assessment_form
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import Dossier, DossierKind, DossierState, Evidence, InformationRequest
 from catalogue.errors import Conflict, DomainError, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole
-from catalogue.web import attempt, commit
+from catalogue.web import apply_form, attempt, commit
 from workflows.engine import TransitionRefused, available
 
 bp = Blueprint("dossiers", __name__)
@@ -189,62 +190,59 @@ def _parse_date(value: str) -> date | None:
             from None
 
 
+def _store_uploads(form: SelfAssessmentForm, dossier: Dossier) -> tuple[dict[str, int], dict[str, str]]:
+    """Each new file into the library: its evidence id by requirement code, and the refusals
+    by input name (a refused file's answer is then left out)."""
+    added: dict[str, int] = {}
+    refused: dict[str, str] = {}
+    for code, upload in form.uploads().items():
+        try:
+            added[code] = evidence_files.add_evidence(
+                db.session, dossier.organisation, actor=current_user, app=dossier.app,
+                filename=upload["file"].filename, data=upload["file"].read(_upload_limit() + 1),
+                kind=upload["kind"], title=upload["title"] or upload["file"].filename,
+                valid_until=_parse_date(upload["valid_until"]), max_bytes=_upload_limit(),
+            ).id
+        except ValidationFailed as exc:
+            for key, message in (exc.errors or {"file": exc.message}).items():
+                refused[f"{'file' if key in ('file', 'kind', 'title') else key}-{code}"] = message
+    return added, refused
+
+
 @bp.post("/editeur/dossiers/<int:dossier_id>/auto-evaluation/<category>")
 @login_required
 def save_category(dossier_id: int, category: str) -> Any:
     """Save every answer of the category (and upload new files) in one transaction."""
     dossier, roles = _dossier(dossier_id)
-    session = db.session
-    requirements = [r for r in dossier_queries.applicable_requirements(session, dossier)
-                    if r.category == category]
-    errors: dict[str, dict[str, str]] = {}
-    typed: dict[str, dict[str, Any]] = {}
-    try:
-        for requirement in requirements:
-            code = requirement.code
-            form = request.form
-            typed[code] = {"status": form.get(f"status-{code}", ""),
-                           "justification": form.get(f"justification-{code}", ""),
-                           "evidence": [int(i) for i in form.getlist(f"evidence-{code}") if i.isdigit()]}
-            evidence_ids = list(typed[code]["evidence"])
-            upload = request.files.get(f"file-{code}")
-            if upload is not None and upload.filename:
-                try:
-                    new = evidence_files.add_evidence(
-                        session, dossier.organisation, actor=current_user, app=dossier.app,
-                        filename=upload.filename, data=upload.read(_upload_limit() + 1),
-                        kind=form.get(f"kind-{code}", ""),
-                        title=form.get(f"title-{code}", "") or upload.filename,
-                        valid_until=_parse_date(form.get(f"valid_until-{code}", "")),
-                        max_bytes=_upload_limit(),
-                    )
-                    evidence_ids.append(new.id)
-                except ValidationFailed as exc:
-                    errors[code] = {("file" if k in ("file", "kind", "title") else k): v
-                                    for k, v in (exc.errors or {"file": exc.message}).items()}
-                    continue
-            try:
-                dossiers.save_answer(session, dossier, code, actor=current_user,
-                                     status=typed[code]["status"] or None,
-                                     justification=typed[code]["justification"],
-                                     evidence_ids=evidence_ids, roles=roles)
-            except ValidationFailed as exc:
-                errors[code] = dict(exc.errors) if isinstance(exc.errors, dict) else {"status": exc.message}
-    except (Conflict, DomainError) as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
-    if errors:
-        # Nothing is kept when one answer is refused: the page shows what was typed.
-        db.rollback()
-        dossier = _dossier(dossier_id)[0]
-        return _category_page(dossier, category, errors=errors, typed=typed, status=422)
-    commit()
-    flash(_("Réponses enregistrées."), "success")
-    target = request.form.get("next_category")
-    if target:
-        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=target))
-    return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
+    form = self_assessment_form([r.code for r in dossier_queries.applicable_requirements(db.session, dossier)
+                                 if r.category == category])
+
+    def action() -> None:
+        added, refused = _store_uploads(form, dossier)
+        try:
+            dossiers.save_answers(db.session, dossier, form.answers(added, skip=[k.partition("-")[2]
+                                                                              for k in refused]),
+                                  actor=current_user, roles=roles)
+        except ValidationFailed as exc:
+            if not refused:
+                raise
+            refused |= exc.errors if isinstance(exc.errors, dict) else {}
+        if refused:
+            # Nothing is kept when one answer is refused: the page shows what was typed.
+            raise ValidationFailed(next(iter(refused.values())), errors=refused)
+
+    here = url_for("dossiers.category", dossier_id=dossier.id, category=category)
+    if form.validate_on_submit() and apply_form(form, action, _("Réponses enregistrées.")):
+        target = form.next_category.data
+        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=target) if target
+                        else here)
+    errors = form.errors_by_code()
+    if not errors:
+        # Refused as a whole (the dossier was filed or changed meanwhile): the rule's reason.
+        if form.form_errors:
+            flash(str(form.form_errors[0]), "danger")
+        return redirect(here)
+    return _category_page(dossier, category, errors=errors, typed=form.typed(), status=422)
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/deposer")
@@ -301,19 +299,19 @@ def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
 def answer(dossier_id: int) -> Any:
     """Answer the information request (text, optional new file, files from the library)."""
     dossier = _dossier(dossier_id)[0]
-    ids = [int(i) for i in request.form.getlist("evidence") if i.isdigit()]
+    form = InformationAnswerForm()
 
     def action() -> None:
-        upload = request.files.get("file")
-        if upload is not None and upload.filename:
-            new = evidence_files.add_evidence(
+        ids = list(form.evidence.data)
+        upload = form.upload
+        if upload is not None:
+            ids.append(evidence_files.add_evidence(
                 db.session, dossier.organisation, actor=current_user, app=dossier.app,
                 filename=upload.filename, data=upload.read(_upload_limit() + 1),
-                kind=request.form.get("kind", ""), title=request.form.get("title", "") or upload.filename,
-                max_bytes=_upload_limit())
-            ids.append(new.id)
-        dossiers.answer_information(db.session, dossier, actor=current_user,
-                                    answer=request.form.get("answer", ""), evidence_ids=ids)
+                kind=form.kind.data or "", title=form.title.data or upload.filename,
+                max_bytes=_upload_limit()).id)
+        dossiers.answer_information(db.session, dossier, actor=current_user, answer=form.answer.data or "",
+                                    evidence_ids=ids)
 
     return _act(dossier, action, _("Réponse envoyée : l'instruction reprend."), "#complements")
 
