@@ -80,37 +80,53 @@ def attempt(action: Callable[[], object], success: str) -> bool:
     return True
 
 
-def act(action: Callable[[], object], success: str, to: str, *, failed_to: str | None = None) -> Response:
+def act(action: Callable[[], object], success: str, to: str | Callable[[], str], *,
+        failed_to: str | None = None) -> Response:
     """The one way a view runs a posted action: ``attempt`` it, then redirect to ``to`` (or,
-    when refused, to ``failed_to`` if given, so the user lands on the form they came from)."""
-    done = attempt(action, success)
-    return redirect(to if done or failed_to is None else failed_to)
+    when refused, to ``failed_to`` if given, so the user lands on the form they came from).
+    ``to`` may be a function, for a page that only exists once the action is done."""
+    if not attempt(action, success):
+        return redirect(failed_to or (to if isinstance(to, str) else "/"))
+    return redirect(to if isinstance(to, str) else to())
 
 
-def apply_form(form: FlaskForm, action: Callable[[], object], success: str) -> bool:
+def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
+               field: str | None = None) -> bool:
     """For a page that shows its form again when refused: run the service, commit and flash
-    ``success``; or roll back and put the rule's reason on the fields it names (else on the
-    form as a whole). Returns whether the action went through."""
+    ``success`` (none when empty: a view that clears the session flashes after); or roll back
+    and put the rule's reason on the fields it names. A reason that names none of the form's
+    fields goes on ``field`` when given, else on the form as a whole. Returns whether the
+    action went through."""
     try:
         action()
     except DomainError as exc:
         db.rollback()
-        named = exc.errors if isinstance(exc.errors, dict) else {}
-        # A rule names a field by its input name ("verdict-12") or its attribute name.
-        fields = {f.name: f for f in form} | dict(form._fields)
-        placed = False
-        for name, message in named.items():
-            if name in fields:
-                fields[name].errors = [*fields[name].errors, message]
-                placed = True
-        if not placed:
-            form.form_errors.append(exc.message)
-            if isinstance(exc.errors, list | tuple):
-                form.form_errors.extend(str(e) for e in exc.errors)
+        _place_errors(form, exc, field)
         return False
     commit()
-    flash(success, "success")
+    if success:
+        flash(success, "success")
     return True
+
+
+def _place_errors(form: FlaskForm, exc: DomainError, default: str | None) -> None:
+    named = exc.errors if isinstance(exc.errors, dict) else {}
+    # A rule names a field by its input name ("verdict-12") or its attribute name.
+    fields = {f.name: f for f in form} | dict(form._fields)
+    placed, unplaced = False, []
+    for name, message in named.items():
+        if name in fields:
+            fields[name].errors = [*fields[name].errors, message]
+            placed = True
+        else:
+            unplaced.append(message)
+    if default is not None:
+        fallback = fields[default]
+        fallback.errors = [*fallback.errors, *(unplaced if named else [exc.message])]
+    elif not placed:
+        form.form_errors.append(exc.message)
+        if isinstance(exc.errors, list | tuple):
+            form.form_errors.extend(str(e) for e in exc.errors)
 
 
 def error_messages(form: FlaskForm, general: str = "form") -> dict[str, str]:

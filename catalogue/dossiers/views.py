@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from catalogue import db
@@ -27,8 +28,8 @@ from catalogue.errors import Conflict, DomainError, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole
-from catalogue.web import apply_form, attempt, commit
-from workflows.engine import TransitionRefused, available
+from catalogue.web import act, apply_form, commit
+from workflows.engine import available
 
 bp = Blueprint("dossiers", __name__)
 
@@ -46,17 +47,14 @@ def open(app_id: int) -> Any:
     app = apps.app_for_user(db.session, app_id, current_user)
     try:
         kind = DossierKind(request.form.get("kind", "initial"))
-        dossier = dossiers.open_dossier(db.session, app, actor=current_user, kind=kind)
     except ValueError:
         flash(_("Type de dossier inconnu."), "danger")
         return redirect(url_for("apps.show", app_id=app.id))
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("apps.show", app_id=app.id))
-    commit()
-    flash(_("Dossier ouvert : complétez l'auto-évaluation, catégorie par catégorie."), "success")
-    return redirect(url_for("dossiers.assessment", dossier_id=dossier.id))
+    opened: list[Dossier] = []
+    return act(lambda: opened.append(dossiers.open_dossier(db.session, app, actor=current_user, kind=kind)),
+               _("Dossier ouvert : complétez l'auto-évaluation, catégorie par catégorie."),
+               lambda: url_for("dossiers.assessment", dossier_id=opened[0].id),
+               failed_to=url_for("apps.show", app_id=app.id))
 
 
 def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
@@ -250,23 +248,28 @@ def save_category(dossier_id: int, category: str) -> Any:
 def submit(dossier_id: int) -> Any:
     """Submit (or resubmit): a receipt on success, every problem listed otherwise."""
     dossier, roles = _dossier(dossier_id)
-    try:
-        dossiers.submit_dossier(db.session, dossier, actor=current_user, roles=roles)
-    except (ValidationFailed, TransitionRefused, Conflict) as exc:
-        db.rollback()
-        dossier = _dossier(dossier_id)[0]
-        answers = dossier_queries.current_answers(db.session, dossier, working=True)
-        messages = exc.errors if isinstance(exc.errors, list) else [exc.message]
-        return render_template(
-            "dossiers/assessment.html", dossier=dossier,
-            progress=dossier_queries.progress(db.session, dossier, answers),
-            problems=dossier_queries.submission_problems(db.session, dossier),
-            editable=dossier_queries.working_round(dossier) is not None,
-            submit_errors=messages if not isinstance(exc, Conflict) else [exc.message],
-        ), 409 if isinstance(exc, Conflict) else 422
-    commit()
-    flash(_("Dossier déposé. Voici votre accusé de réception."), "success")
-    return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
+    refused: list[DomainError] = []
+
+    def action() -> None:
+        try:
+            dossiers.submit_dossier(db.session, dossier, actor=current_user, roles=roles)
+        except DomainError as exc:
+            # The page lists every problem, and a concurrent filing answers 409.
+            refused.append(exc)
+            raise
+
+    if apply_form(FlaskForm(), action, _("Dossier déposé. Voici votre accusé de réception.")):
+        return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
+    exc = refused[0]
+    answers = dossier_queries.current_answers(db.session, dossier, working=True)
+    return render_template(
+        "dossiers/assessment.html", dossier=dossier,
+        progress=dossier_queries.progress(db.session, dossier, answers),
+        problems=dossier_queries.submission_problems(db.session, dossier),
+        editable=dossier_queries.working_round(dossier) is not None,
+        submit_errors=exc.errors if isinstance(exc.errors, list) and not isinstance(exc, Conflict)
+        else [exc.message],
+    ), 409 if isinstance(exc, Conflict) else 422
 
 
 @bp.get("/editeur/dossiers/<int:dossier_id>/accuse")
@@ -285,13 +288,9 @@ def receipt(dossier_id: int) -> Any:
                            evidence=evidence)
 
 
-def _back(dossier: Any, anchor: str = "") -> Any:
-    return redirect(url_for("dossiers.show", dossier_id=dossier.id) + anchor)
-
-
-def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
-    # Back to the form's section when refused, to the top of the dossier when done.
-    return _back(dossier) if attempt(action, success) else _back(dossier, anchor)
+def _show(dossier: Dossier, anchor: str = "") -> str:
+    # Actions go back to the top of the dossier when done, to the form's section when refused.
+    return url_for("dossiers.show", dossier_id=dossier.id) + anchor
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/complements")
@@ -313,16 +312,18 @@ def answer(dossier_id: int) -> Any:
         dossiers.answer_information(db.session, dossier, actor=current_user, answer=form.answer.data or "",
                                     evidence_ids=ids)
 
-    return _act(dossier, action, _("Réponse envoyée : l'instruction reprend."), "#complements")
+    return act(action, _("Réponse envoyée : l'instruction reprend."), _show(dossier),
+               failed_to=_show(dossier, "#complements"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/reserves")
 @login_required
 def lift(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)[0]
-    return _act(dossier, lambda: dossiers.lift_reservations(
+    return act(lambda: dossiers.lift_reservations(
         db.session, dossier, actor=current_user, statement=request.form.get("statement", "")),
-        _("Levée des réserves déclarée : un rapporteur va la confirmer."), "#reserves")
+        _("Levée des réserves déclarée : un rapporteur va la confirmer."), _show(dossier),
+        failed_to=_show(dossier, "#reserves"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/convention")
@@ -335,16 +336,17 @@ def sign(dossier_id: int) -> Any:
             raise ValidationFailed(_("Cochez la case pour accepter les termes de la convention."))
         dossiers.sign_agreement(db.session, dossier, actor=current_user)
 
-    return _act(dossier, action, _("Convention acceptée : l'application est référencée."), "#convention")
+    return act(action, _("Convention acceptée : l'application est référencée."), _show(dossier),
+               failed_to=_show(dossier, "#convention"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/retrait")
 @login_required
 def withdraw(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)[0]
-    return _act(dossier, lambda: dossiers.withdraw_dossier(
+    return act(lambda: dossiers.withdraw_dossier(
         db.session, dossier, actor=current_user, reason=request.form.get("reason", "")),
-        _("Dossier retiré."), "#retrait")
+        _("Dossier retiré."), _show(dossier), failed_to=_show(dossier, "#retrait"))
 
 
 @bp.get("/pieces/<int:evidence_id>")

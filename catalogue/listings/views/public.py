@@ -33,14 +33,14 @@ from catalogue.accounts.auth import login_required
 from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
-from catalogue.errors import DomainError, NotFound
+from catalogue.errors import NotFound
 from catalogue.listings import cache, queries, stats
 from catalogue.listings import services as listing_services
 from catalogue.listings.forms import ReportForm
 from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
 from catalogue.listings.models import ListingEventKind, ListingState
 from catalogue.listings.serialize import CSV_COLUMNS, summary
-from catalogue.web import commit
+from catalogue.web import apply_form
 
 bp = Blueprint("listings", __name__)
 
@@ -241,22 +241,14 @@ def report(slug: str) -> Any:
     if item is None:
         raise NotFound(_("Cette application n'est pas au catalogue."))
     form = ReportForm()
-    if form.validate_on_submit():
-        try:
-            listing_services.create_report(db.session, item, actor=current_user,
-                                           kind=form.kind.data, text=form.text.data)
-        except DomainError as exc:
-            db.rollback()
-            for field, message in (exc.errors or {}).items() if isinstance(exc.errors, dict) else []:
-                if field in form:
-                    form[field].errors = [*form[field].errors, message]
-            if not exc.errors:
-                flash(exc.message, "error")
-        else:
-            commit()
-            flash(_("Merci, votre signalement est enregistré. Vous pouvez suivre son traitement "
-                    "dans « Mes signalements »."), "success")
-            return redirect(url_for("consents.reports"))
+    if form.validate_on_submit() and apply_form(
+            form, lambda: listing_services.create_report(db.session, item, actor=current_user,
+                                                         kind=form.kind.data, text=form.text.data),
+            _("Merci, votre signalement est enregistré. Vous pouvez suivre son traitement "
+              "dans « Mes signalements ».")):
+        return redirect(url_for("consents.reports"))
+    for message in form.form_errors:
+        flash(message, "error")
     status = 422 if form.errors else 200
     return render_template("listings/report.html", form=form, listing=item, app=item.app), status
 
