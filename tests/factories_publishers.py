@@ -51,7 +51,8 @@ def valid_siren(seed: int) -> str:
 
 def ensure_framework_in_force(session: Any) -> Framework:
     """ENS 2026.1 imported and in force (as of the frozen or real date)."""
-    from catalogue.frameworks.services import framework_in_force, import_framework
+    from catalogue.frameworks.queries import framework_in_force
+    from catalogue.frameworks.services import import_framework
 
     framework = framework_in_force(session)
     if framework is not None:

@@ -23,6 +23,7 @@ from catalogue.apps.models import App
 from catalogue.clock import now, today
 from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import InterestDeclaration
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
@@ -136,7 +137,7 @@ def seed(session: Session, options: Any) -> list[str]:
     done = session.scalar(select(App.id).where(App.slug.like(SLUG_PREFIX + "%")).limit(1))
     if done is not None:
         return ["Commission : scénarios déjà en place (dossiers dans chaque état, séances)."]
-    from catalogue.frameworks.services import framework_in_force
+    from catalogue.frameworks.queries import framework_in_force
 
     if framework_in_force(session) is None:
         from catalogue.frameworks.lifecycle import bring_into_force
@@ -231,14 +232,14 @@ def seed(session: Session, options: Any) -> list[str]:
         reports(built[suffix], opinion)
 
     # The closed session: planned, then held (its date set in the past for the demo).
-    held = commission.plan_session(
+    held = commission_sessions.plan_session(
         session, actor=secretariat, title="Séance plénière n° 1", scheduled_at=now() + timedelta(hours=1),
         location="Salle du conseil et visioconférence",
         dossier_ids=[built[s].id for s in ("reference", "convention", "avis", "refuse", "suspendu",
                                              "dereference", "inscrit")])
     held.scheduled_at = now() - timedelta(days=6)
-    commission.open_session(session, held, actor=chair)
-    commission.record_attendance(session, held, actor=chair,
+    commission_sessions.open_session(session, held, actor=chair)
+    commission_sessions.record_attendance(session, held, actor=chair,
                                  present_ids=[chair.id, *[m.id for m in members[:4]]])
     votes = {
         "reference": ["favourable"] * 5,
@@ -259,17 +260,18 @@ def seed(session: Session, options: Any) -> list[str]:
     for item in held.items:
         suffix = next(s for s, d in built.items() if d.id == item.dossier_id)
         if suffix == "inscrit":
-            commission.postpone_item(session, item, actor=chair,
+            commission_sessions.postpone_item(session, item, actor=chair,
                                      reason="Rapport complémentaire attendu sur la sécurité des échanges.")
             continue
         for voter, choice in zip(voters, votes[suffix], strict=True):
             if commission_queries.eligible_voter_reason(session, item, voter) is None:
-                commission.cast_vote(session, item, actor=voter, choice=choice)
-        commission.issue_opinion(session, item, actor=chair, reservations=reservations.get(suffix, ""))
-    commission.close_session(session, held, actor=chair)
+                commission_sessions.cast_vote(session, item, actor=voter, choice=choice)
+        commission_sessions.issue_opinion(session, item, actor=chair,
+                                          reservations=reservations.get(suffix, ""))
+    commission_sessions.close_session(session, held, actor=chair)
 
     # The planned session, with the postponed dossier and the one ready.
-    planned = commission.plan_session(
+    planned = commission_sessions.plan_session(
         session, actor=secretariat, title="Séance plénière n° 2", scheduled_at=now() + timedelta(days=14),
         location="Salle du conseil", dossier_ids=[built["inscrit"].id])
     del planned

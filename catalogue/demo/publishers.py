@@ -209,7 +209,7 @@ _COLOURS = itertools.cycle([(11, 93, 86), (18, 86, 140), (120, 40, 110), (150, 7
 
 def seed(session: Session, options: Any) -> list[str]:
     """Build the demo publishers once; return the lines to print."""
-    from catalogue.frameworks.services import framework_in_force
+    from catalogue.frameworks.queries import framework_in_force
 
     if framework_in_force(session) is None:
         from catalogue.frameworks.lifecycle import bring_into_force

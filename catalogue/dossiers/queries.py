@@ -112,7 +112,7 @@ class RenewalOffer:
 def renewal_offer(session: Session, app: App) -> RenewalOffer | None:
     """A renewal is offered from six months before ``valid_until``, and as soon as a newer
     wave than the listing's sets a compliance deadline."""
-    from catalogue.frameworks.services import latest_published
+    from catalogue.frameworks.queries import latest_published
 
     listing = listing_of(session, app)
     if listing is None:

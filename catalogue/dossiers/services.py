@@ -47,7 +47,7 @@ from catalogue.dossiers.queries import (
 )
 from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.models import Requirement
-from catalogue.frameworks.services import framework_in_force
+from catalogue.frameworks.queries import framework_in_force
 from catalogue.listings.queries import listing_of
 from catalogue.publishers.permissions import require_member
 from workflows.engine import fire

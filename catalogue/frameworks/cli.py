@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from catalogue import db
 from catalogue.clock import today
 from catalogue.errors import DomainError
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks import services
 from catalogue.frameworks.lifecycle import STATE_LABELS
 from catalogue.frameworks.services import ImportOutcome
@@ -81,7 +82,7 @@ def _describe(result: services.ImportResult) -> str:
 @cli.command("list")
 def list_command() -> None:
     """Lister les versions importées, avec leur statut et leurs dates."""
-    summaries = services.list_frameworks(db.session)
+    summaries = framework_queries.list_frameworks(db.session)
     if not summaries:
         click.echo("Aucun référentiel importé. Utilisez « flask frameworks import FICHIER ».")
         return
