@@ -9,16 +9,22 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from catalogue import db
+from catalogue.accounts.models import COMMISSION_ROLES, Role
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError
+from catalogue.publishers.models import Membership
 
 log = logging.getLogger("catalogue.request")
 
@@ -241,12 +247,6 @@ def init_app(app: Flask) -> None:
 
 def _main_nav() -> list[dict[str, Any]]:
     """Navigation entries for the current user's roles (templates only present them)."""
-    from flask_babel import gettext as _
-    from sqlalchemy import select
-
-    from catalogue.accounts.models import COMMISSION_ROLES, Role
-    from catalogue.publishers.models import Membership
-
     items = [("/catalogue", _("Catalogue")), ("/referentiels", _("Référentiels")),
              ("/statistiques", _("Statistiques"))]
     if current_user.is_authenticated:
@@ -269,8 +269,6 @@ def _main_nav() -> list[dict[str, Any]]:
 
 
 def install_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr"),
@@ -279,8 +277,6 @@ def install_template_helpers(app: Flask) -> None:
 
 def _lang_url(lang: str) -> str:
     """The current page in another language, keeping its query (filters, search)."""
-    from urllib.parse import urlencode
-
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", lang))
     return f"{request.path}?{urlencode(args)}"

@@ -38,6 +38,7 @@ from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
 from catalogue.dossiers.permissions import roles_on_dossier
 from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from catalogue.notifications import services as notifications
 from catalogue.publishers.models import Organisation
 from workflows import engine
 
@@ -234,8 +235,6 @@ def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Seque
     if dossier.state != S.SUBMITTED:
         # Assigned during the evaluation: they must hear of it now (at acceptance otherwise).
         new = [a.rapporteur for a in result if a.rapporteur_id not in active_now]
-        from catalogue.notifications import services as notifications
-
         notifications.notify(session, new, "commission_assigned",
                              {"reference": dossier.reference or "", "app_name": dossier.app.name,
                               "due_on": dossier.review_due_on},

@@ -22,7 +22,7 @@ from catalogue.errors import NotFound
 from catalogue.listings import queries
 from catalogue.listings.labels import label
 from catalogue.listings.models import ListingState
-from catalogue.listings.services import reports_of
+from catalogue.listings.queries import reports_of
 from catalogue.web import act, apply_form, commit
 
 bp = Blueprint("consents", __name__, url_prefix="/compte")

@@ -31,7 +31,12 @@ from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf
+from catalogue.frameworks.lifecycle import bring_into_force
+from catalogue.frameworks.queries import framework_in_force
+from catalogue.listings import services as listings
+from catalogue.listings.models import Listing
 from catalogue.publishers import services as publishers
+from catalogue.publishers.identifiers import luhn_valid
 from catalogue.publishers.models import MemberRole, Membership, Organisation
 from workflows import engine
 
@@ -83,7 +88,6 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
         .order_by(Organisation.id).limit(1))
     if organisation is not None:
         return organisation
-    from catalogue.publishers.identifiers import luhn_valid
 
     body = f"{84_210_000 + n * 13:08d}"
     siren = next(body + str(k) for k in range(10) if luhn_valid(body + str(k)))
@@ -137,11 +141,8 @@ def seed(session: Session, options: Any) -> list[str]:
     done = session.scalar(select(App.id).where(App.slug.like(SLUG_PREFIX + "%")).limit(1))
     if done is not None:
         return ["Commission : scénarios déjà en place (dossiers dans chaque état, séances)."]
-    from catalogue.frameworks.queries import framework_in_force
 
     if framework_in_force(session) is None:
-        from catalogue.frameworks.lifecycle import bring_into_force
-
         bring_into_force(session, today())
     if framework_in_force(session) is None:
         return ["Commission : aucun référentiel en vigueur, aucun dossier créé."]
@@ -289,9 +290,6 @@ def seed(session: Session, options: Any) -> list[str]:
         dossier = built[suffix]
         dossiers.sign_agreement(session, dossier, actor=owners[next(
             e for s, _n, e, _st in SCENARIOS if s == suffix)])
-
-    from catalogue.listings import services as listings
-    from catalogue.listings.models import Listing
 
     for suffix in ("suspendu", "dereference"):
         listing = session.scalar(select(Listing).where(Listing.app_id == built[suffix].app_id))

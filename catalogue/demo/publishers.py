@@ -29,6 +29,8 @@ from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf, sample_png
+from catalogue.frameworks.lifecycle import bring_into_force
+from catalogue.frameworks.queries import framework_in_force
 from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
@@ -209,11 +211,7 @@ _COLOURS = itertools.cycle([(11, 93, 86), (18, 86, 140), (120, 40, 110), (150, 7
 
 def seed(session: Session, options: Any) -> list[str]:
     """Build the demo publishers once; return the lines to print."""
-    from catalogue.frameworks.queries import framework_in_force
-
     if framework_in_force(session) is None:
-        from catalogue.frameworks.lifecycle import bring_into_force
-
         bring_into_force(session, today())
     secretariat = _secretariat(session)
     organisations = {email: _organisation(session, email, secretariat) for email in ORGANISATIONS}

@@ -17,6 +17,13 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.audit import services as audit
 from catalogue.clock import today
+from catalogue.commission.models import (
+    AdmissibilityDecision,
+    AdmissibilityOutcome,
+    Agreement,
+    Decision,
+    Opinion,
+)
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import permissions as dossier_permissions
 from catalogue.dossiers import queries as dossier_queries
@@ -24,7 +31,7 @@ from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.forms import InformationAnswerForm, SelfAssessmentForm, self_assessment_form
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import Dossier, DossierKind, DossierState, Evidence, InformationRequest
-from catalogue.errors import Conflict, DomainError, ValidationFailed
+from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole
@@ -65,8 +72,6 @@ def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
 @login_required
 def show(dossier_id: int) -> Any:
     """Follow-up: state, next actor, clock, timeline, requests, rounds, opinion, decision."""
-    from catalogue.commission.models import Agreement, Decision, Opinion
-
     dossier, roles = _dossier(dossier_id)
     session = db.session
     role = publisher_queries.member_role(session, dossier.organisation_id, current_user.id)
@@ -125,8 +130,6 @@ def _timeline(events: list[Any]) -> list[dict[str, Any]]:
 
 
 def _missing_items(dossier: Any) -> list[dict[str, Any]]:
-    from catalogue.commission.models import AdmissibilityDecision, AdmissibilityOutcome
-
     if dossier.state != S.INCOMPLETE:
         return []
     decision = db.session.scalar(
@@ -158,8 +161,6 @@ def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, s
     progress = dossier_queries.progress(session, dossier, answers)
     current = next((p for p in progress if p.code == category), None)
     if current is None:
-        from catalogue.errors import NotFound
-
         raise NotFound("Catégorie introuvable.")
     index = progress.index(current)
     return render_template(

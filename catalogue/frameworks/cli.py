@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from catalogue import db
+from catalogue.accounts.services import find_user
 from catalogue.clock import today
 from catalogue.errors import DomainError
 from catalogue.frameworks import queries as framework_queries
@@ -33,8 +34,6 @@ def import_command(paths: tuple[Path, ...], actor_email: str | None) -> None:
     """
     actor = None
     if actor_email:
-        from catalogue.accounts.services import find_user
-
         actor = find_user(db.session, actor_email)
         if actor is None:
             raise click.ClickException(f"Aucun compte n'a l'adresse {actor_email}.")

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from catalogue.audit import services as audit
+from catalogue.commission.models import Assessment
+from catalogue.dossiers.models import Answer, Dossier
 from catalogue.errors import Conflict, ValidationFailed
 from catalogue.frameworks.diff import FrameworkDiff, diff_frameworks
 from catalogue.frameworks.loader import (
@@ -29,6 +31,7 @@ from catalogue.frameworks.loader import (
 )
 from catalogue.frameworks.models import Framework, FrameworkCategory, FrameworkStatus, Requirement
 from catalogue.frameworks.specs import FrameworkSpec, RequirementSpec
+from catalogue.listings.models import Listing
 
 
 class ImportOutcome(enum.StrEnum):
@@ -309,10 +312,6 @@ def _update_draft(session: Session, framework: Framework, spec: FrameworkSpec, n
 
 def _uses(session: Session, framework: Framework) -> list[str]:
     """What points at this framework or its requirements, as short French phrases."""
-    from catalogue.commission.models import Assessment
-    from catalogue.dossiers.models import Answer, Dossier
-    from catalogue.listings.models import Listing
-
     requirement_ids = select(Requirement.id).where(Requirement.framework_id == framework.id)
     counts = {
         "dossier(s)": select(func.count(Dossier.id)).where(Dossier.framework_id == framework.id),

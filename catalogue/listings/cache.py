@@ -21,11 +21,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalogue import db
 from catalogue.clock import now
+from catalogue.listings.models import CatalogueVersion
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     Call it in the transaction of the change; the version bump commits or rolls
     back with it, and the purge runs only once the change is visible.
     """
-    from catalogue.listings.models import CatalogueVersion
-
     bumped = session.execute(
         update(CatalogueVersion)
         .where(CatalogueVersion.id == 1)
@@ -88,8 +87,4 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
 
 def current_version(session: Session) -> int:
     """The catalogue's version token (the ETag source of public answers)."""
-    from sqlalchemy import select
-
-    from catalogue.listings.models import CatalogueVersion
-
     return session.scalar(select(CatalogueVersion.version).where(CatalogueVersion.id == 1)) or 0

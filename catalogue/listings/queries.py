@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from catalogue.accounts.models import User
 from catalogue.apps.models import App
 from catalogue.listings.labels import FACETS
-from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
+from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState, Report
+from catalogue.listings.models import ListingEventKind as K
 from catalogue.search import services as search
 from catalogue.search.text import parse_query
 
@@ -185,8 +187,6 @@ def all_published(session: Session) -> list[Listing]:
 
 def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
     """The latest publications, suspensions and delistings (Atom feed)."""
-    from catalogue.listings.models import ListingEventKind as K
-
     return list(session.scalars(
         select(ListingEvent)
         .where(ListingEvent.kind.in_((K.PUBLISHED, K.RENEWED, K.SUSPENDED, K.REINSTATED,
@@ -198,9 +198,16 @@ def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
 
 def listing_of(session: Session, app: App) -> Any | None:
     """The app's listing while it is live (published or suspended), else None."""
-    from catalogue.listings.models import Listing, ListingState
-
     return session.scalar(
         select(Listing).where(Listing.app_id == app.id,
                               Listing.state.in_((ListingState.PUBLISHED, ListingState.SUSPENDED)))
     )
+
+
+def reports_of(session: Session, user: User) -> list[Report]:
+    """The reports a user filed, newest first, with their listing's app."""
+    return list(session.scalars(
+        select(Report).where(Report.reporter_id == user.id)
+        .options(joinedload(Report.listing).joinedload(Listing.app))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    ))

@@ -11,8 +11,10 @@ import csv
 import io
 import json
 import re
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -23,6 +25,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,6 +35,7 @@ from catalogue import db
 from catalogue.accounts.auth import login_required
 from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
+from catalogue.clock import now
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
 from catalogue.errors import NotFound
 from catalogue.listings import cache, queries, stats
@@ -63,11 +67,7 @@ def _date_fr(value: Any) -> str:
     """A date as French readers write it (``2 mars 2026``); English in English."""
     if value is None:
         return ""
-    from flask_babel import format_date
-
     if hasattr(value, "astimezone"):
-        from zoneinfo import ZoneInfo
-
         value = value.astimezone(ZoneInfo("Europe/Paris")).date()
     return format_date(value, "long")
 
@@ -75,10 +75,6 @@ def _date_fr(value: Any) -> str:
 @bp.app_template_filter("atom_date")
 def _atom_date(value: Any) -> str:
     """RFC 3339 time for Atom (now when there is nothing yet)."""
-    from datetime import UTC
-
-    from catalogue.clock import now
-
     return (value or now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -12,11 +12,14 @@ from catalogue import db
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
+from catalogue.apps import vocabulary
+from catalogue.apps.text import render_markdown
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
-from catalogue.dossiers.labels import KIND_LABELS
+from catalogue.dossiers.labels import KIND_LABELS, STATE_LABELS
 from catalogue.errors import DomainError
 from catalogue.extensions import limiter
+from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
 from catalogue.publishers.forms import (
@@ -27,7 +30,7 @@ from catalogue.publishers.forms import (
     PublisherSignupForm,
     RoleForm,
 )
-from catalogue.publishers.models import Invitation, MemberRole
+from catalogue.publishers.models import Invitation, MemberRole, OrganisationStatus
 from catalogue.web import act, apply_form
 
 bp = Blueprint("publishers", __name__)
@@ -256,12 +259,6 @@ def accept(token: str) -> Any:
 @bp.app_context_processor
 def _publisher_helpers() -> dict[str, Any]:
     """Labels the publisher-space templates show (templates only present)."""
-    from catalogue.apps import vocabulary
-    from catalogue.apps.text import render_markdown
-    from catalogue.dossiers.labels import STATE_LABELS
-    from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
-    from catalogue.publishers.models import OrganisationStatus
-
     org_labels = {OrganisationStatus.PENDING: _("en attente de vérification"),
                   OrganisationStatus.VERIFIED: _("vérifiée"),
                   OrganisationStatus.REJECTED: _("vérification refusée")}
