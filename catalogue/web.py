@@ -13,16 +13,21 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from catalogue import db
 from catalogue.accounts.auth import safe_next
+from catalogue.accounts.models import COMMISSION_ROLES, Role
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError
+from catalogue.publishers.models import Membership
 
 log = logging.getLogger("catalogue.request")
 
@@ -84,18 +89,24 @@ def attempt(action: Callable[[], object], success: str) -> bool:
     return True
 
 
-def act(action: Callable[[], object], success: str, to: str, *, failed_to: str | None = None) -> Response:
+def act(action: Callable[[], object], success: str, to: str | Callable[[], str], *,
+        failed_to: str | None = None) -> Response:
     """The one way a view runs a posted action: ``attempt`` it, then redirect to ``to`` (or,
-    when refused, to ``failed_to`` if given, so the user lands on the form they came from)."""
-    done = attempt(action, success)
-    return redirect(to if done or failed_to is None else failed_to)
+    when refused, to ``failed_to`` if given, so the user lands on the form they came from).
+    ``to`` may be a function, for a page that only exists once the action is done."""
+    if not attempt(action, success):
+        return redirect(failed_to or (to if isinstance(to, str) else "/"))
+    return redirect(to if isinstance(to, str) else to())
 
 
 def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
+               field: str | None = None,
                recorded_refusals: tuple[type[DomainError], ...] = ()) -> bool:
     """For a page that shows its form again when refused: run the service, commit and flash
-    ``success``; or roll back and put the rule's reason on the fields it names (else on the
-    form as a whole). Returns whether the action went through.
+    ``success`` (none when empty: a view that clears the session flashes after); or roll back
+    and put the rule's reason on the fields it names. A reason that names none of the form's
+    fields goes on ``field`` when given, else on the form as a whole. Returns whether the
+    action went through.
 
     ``recorded_refusals`` are refusals that record something worth keeping (a request sent
     to the secretariat instead): their transaction is committed, not rolled back."""
@@ -106,22 +117,32 @@ def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
             commit()
         else:
             db.rollback()
-        named = exc.errors if isinstance(exc.errors, dict) else {}
-        # A rule names a field by its input name ("verdict-12") or its attribute name.
-        fields = {f.name: f for f in form} | dict(form._fields)
-        placed = False
-        for name, message in named.items():
-            if name in fields:
-                fields[name].errors = [*fields[name].errors, message]
-                placed = True
-        if not placed:
-            form.form_errors.append(exc.message)
-            if isinstance(exc.errors, list | tuple):
-                form.form_errors.extend(str(e) for e in exc.errors)
+        _place_errors(form, exc, field)
         return False
     commit()
-    flash(success, "success")
+    if success:
+        flash(success, "success")
     return True
+
+
+def _place_errors(form: FlaskForm, exc: DomainError, default: str | None) -> None:
+    named = exc.errors if isinstance(exc.errors, dict) else {}
+    # A rule names a field by its input name ("verdict-12") or its attribute name.
+    fields = {f.name: f for f in form} | dict(form._fields)
+    placed, unplaced = False, []
+    for name, message in named.items():
+        if name in fields:
+            fields[name].errors = [*fields[name].errors, message]
+            placed = True
+        else:
+            unplaced.append(message)
+    if default is not None:
+        fallback = fields[default]
+        fallback.errors = [*fallback.errors, *(unplaced if named else [exc.message])]
+    elif not placed:
+        form.form_errors.append(exc.message)
+        if isinstance(exc.errors, list | tuple):
+            form.form_errors.extend(str(e) for e in exc.errors)
 
 
 def error_messages(form: FlaskForm, general: str = "form") -> dict[str, str]:
@@ -238,12 +259,6 @@ def init_app(app: Flask) -> None:
 
 def _main_nav() -> list[dict[str, Any]]:
     """Navigation entries for the current user's roles (templates only present them)."""
-    from flask_babel import gettext as _
-    from sqlalchemy import select
-
-    from catalogue.accounts.models import COMMISSION_ROLES, Role
-    from catalogue.publishers.models import Membership
-
     items = [("/catalogue", _("Catalogue")), ("/referentiels", _("Référentiels")),
              ("/statistiques", _("Statistiques"))]
     if current_user.is_authenticated:
@@ -266,8 +281,6 @@ def _main_nav() -> list[dict[str, Any]]:
 
 
 def install_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr"),

@@ -23,6 +23,7 @@ from catalogue import db
 from catalogue.accounts.models import Role, User
 from catalogue.clock import now, today
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import CommissionSession, Verdict
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import Answer, AnswerStatus, Dossier, DossierState
@@ -182,7 +183,7 @@ def advance(team: Team) -> Any:
         commission.complete_evaluation(session, dossier, actor=team.secretariat)
         if target == S.READY_FOR_COMMISSION:
             return dossier
-        planned = commission.plan_session(session, actor=team.secretariat, title="Séance de test",
+        planned = commission_sessions.plan_session(session, actor=team.secretariat, title="Séance de test",
                                           scheduled_at=now() + timedelta(days=1),
                                           dossier_ids=[dossier.id])
         if target == S.SCHEDULED:
@@ -190,8 +191,8 @@ def advance(team: Team) -> Any:
         open_with_attendance(planned, team)
         item = planned.items[0]
         for voter, choice in zip(team.voters, votes or ["favourable"] * 4, strict=False):
-            commission.cast_vote(session, item, actor=voter, choice=choice)
-        commission.issue_opinion(session, item, actor=team.chair, reservations=reservations)
+            commission_sessions.cast_vote(session, item, actor=voter, choice=choice)
+        commission_sessions.issue_opinion(session, item, actor=team.chair, reservations=reservations)
         if target == S.OPINION_ISSUED:
             return dossier
         commission.decide(session, dossier, actor=team.decision_maker, outcome=outcome,
@@ -208,7 +209,7 @@ def advance(team: Team) -> Any:
 def open_with_attendance(commission_session: CommissionSession, team: Team,
                          present: list[User] | None = None) -> CommissionSession:
     session = db.session
-    commission.open_session(session, commission_session, actor=team.chair)
-    commission.record_attendance(session, commission_session, actor=team.chair,
+    commission_sessions.open_session(session, commission_session, actor=team.chair)
+    commission_sessions.record_attendance(session, commission_session, actor=team.chair,
                                  present_ids=[u.id for u in (present or team.voters)])
     return commission_session

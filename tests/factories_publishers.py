@@ -51,7 +51,8 @@ def valid_siren(seed: int) -> str:
 
 def ensure_framework_in_force(session: Any) -> Framework:
     """ENS 2026.1 imported and in force (as of the frozen or real date)."""
-    from catalogue.frameworks.services import framework_in_force, import_framework
+    from catalogue.frameworks.queries import framework_in_force
+    from catalogue.frameworks.services import import_framework
 
     framework = framework_in_force(session)
     if framework is not None:
@@ -137,24 +138,23 @@ def make_app_profile(app: Any, make_organisation: Any) -> Any:
 
 
 def fill_answers(session: Any, dossier: Dossier, actor: User) -> None:
-    """Answer every applicable requirement ``compliant`` with one file per evidence kind."""
+    """Answer every applicable requirement ``compliant`` with one file per evidence kind, in
+    one ``save_answers`` call."""
     library: dict[str, int] = {}
+    answers = []
     for requirement in dossier_queries.applicable_requirements(session, dossier):
-        ids = []
         for kind in requirement.evidence or []:
             if kind not in library:
-                evidence = evidence_files.add_evidence(
+                library[kind] = evidence_files.add_evidence(
                     session, dossier.organisation, actor=actor, app=dossier.app,
                     filename=f"{kind}.pdf",
                     data=sample_pdf(f"{kind} - dossier {dossier.id}", [dossier.app.name]),
                     kind=kind, title=kind.replace("_", " ").capitalize(),
-                )
-                library[kind] = evidence.id
-            ids.append(library[kind])
-        dossiers.save_answer(session, dossier, requirement.code, actor=actor,
-                             status=AnswerStatus.COMPLIANT,
-                             justification=f"{requirement.code} : mesure en place, voir pièce.",
-                             evidence_ids=ids)
+                ).id
+        answers.append(dossiers.AnswerInput(
+            requirement.code, AnswerStatus.COMPLIANT, f"{requirement.code} : mesure en place, voir pièce.",
+            [library[kind] for kind in requirement.evidence or []]))
+    dossiers.save_answers(session, dossier, answers, actor=actor)
 
 
 @pytest.fixture

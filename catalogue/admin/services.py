@@ -1,4 +1,5 @@
-"""Read models of the administration pages (the actions themselves are the domains' services)."""
+"""Read models of the administration pages and the audit check an administrator runs (the other
+actions are the domains' services)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from catalogue.accounts.models import User
+from catalogue.audit import services as audit
 from catalogue.audit.models import AuditEvent
 from catalogue.notifications.models import OutboxMessage
 
@@ -80,3 +82,11 @@ def redacted_body(message: OutboxMessage) -> str:
     if message.sent_at is None:
         return message.text_body
     return _SIGNED_TOKEN.sub("[lien personnel masqué]", message.text_body)
+
+
+def verify_audit_chain(session: Session, *, actor: User) -> audit.ChainBreak | None:
+    """Walk the audit chain for an administrator and record that it was checked, with the result."""
+    broken = audit.verify_chain(session)
+    audit.record(session, "audit.verified", actor=actor, subject=("AuditChain", None),
+                 payload={"ok": broken is None, "broken_event_id": broken.event_id if broken else None})
+    return broken

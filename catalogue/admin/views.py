@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -19,10 +19,9 @@ from catalogue.accounts.models import Role
 from catalogue.accounts.views import role_labels
 from catalogue.admin import services
 from catalogue.admin.forms import AuditFilterForm, GrantRoleForm, UserSearchForm
-from catalogue.audit import services as audit
 from catalogue.errors import PermissionDenied
 from catalogue.notifications.models import OutboxMessage
-from catalogue.web import commit
+from catalogue.web import act, apply_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -79,10 +78,9 @@ def grant_role(user_id: int) -> Any:
     form.role.choices = [SelectChoice(r.value) for r in Role]
     if not form.validate_on_submit():
         return _user_page(user_id, form, 422)
-    accounts.grant_role(db.session, user, Role(form.role.data), actor=_actor())
-    commit()
-    flash(_("Rôle « %(role)s » accordé.", role=role_labels()[Role(form.role.data)]), "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return act(lambda: accounts.grant_role(db.session, user, Role(form.role.data), actor=_actor()),
+               _("Rôle « %(role)s » accordé.", role=role_labels()[Role(form.role.data)]),
+               url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.post("/utilisateurs/<int:user_id>/roles/<role>/retrait")
@@ -93,15 +91,16 @@ def revoke_role(user_id: int, role: str) -> Any:
     user = accounts.get_user(db.session, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        accounts.revoke_role(db.session, user, Role(role), actor=_actor())
-    except PermissionDenied:
-        db.rollback()
-        flash(_("Impossible de retirer le rôle du dernier administrateur."), "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    commit()
-    flash(_("Rôle « %(role)s » retiré.", role=role_labels()[Role(role)]), "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+    def action() -> None:
+        try:
+            accounts.revoke_role(db.session, user, Role(role), actor=_actor())
+        except PermissionDenied:
+            # The rule's reason, in the reader's language.
+            raise PermissionDenied(_("Impossible de retirer le rôle du dernier administrateur.")) from None
+
+    return act(action, _("Rôle « %(role)s » retiré.", role=role_labels()[Role(role)]),
+               url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.post("/utilisateurs/<int:user_id>/second-facteur")
@@ -110,11 +109,9 @@ def reset_second_factor(user_id: int) -> Any:
     user = accounts.get_user(db.session, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    accounts.reset_second_factor(db.session, user, actor=_actor())
-    commit()
-    flash(_("Second facteur réinitialisé : la personne l'activera de nouveau à sa prochaine "
-            "connexion."), "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id))
+    return act(lambda: accounts.reset_second_factor(db.session, user, actor=_actor()),
+               _("Second facteur réinitialisé : la personne l'activera de nouveau à sa prochaine "
+                 "connexion."), url_for("admin.user_detail", user_id=user.id))
 
 
 @bp.get("/courriels")
@@ -142,14 +139,13 @@ def audit_log() -> Any:
     action = form.action.data.strip() if form.validate() and form.action.data else ""
     verification = None
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
+        confirm = ConfirmForm()
+        if not confirm.validate_on_submit():
             abort(400)
-        broken = audit.verify_chain(db.session)
-        verification = {"ok": broken is None, "broken": broken}
-        audit.record(db.session, "audit.verified", actor=_actor(), subject=("AuditChain", None),
-                     payload={"ok": broken is None,
-                              "broken_event_id": broken.event_id if broken else None})
-        commit()
+        found: list[Any] = []
+        # The page shows the result itself: no flashed message.
+        apply_form(confirm, lambda: found.append(services.verify_audit_chain(db.session, actor=_actor())), "")
+        verification = {"ok": found[0] is None, "broken": found[0]} if found else None
     page = services.audit_page(db.session, action=action, page=_page_arg())
     return render_template("admin/audit.html", form=form, result=page, verification=verification,
                            confirm_form=ConfirmForm()), 200

@@ -13,7 +13,7 @@ from flask import Response, jsonify, url_for
 from catalogue import db
 from catalogue.api.caching import conditional
 from catalogue.api.spec import Param, api_route, register_schema
-from catalogue.frameworks import services
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks.models import Framework, FrameworkStatus, Requirement
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
 
@@ -208,14 +208,14 @@ def _requirement(requirement: Requirement) -> dict[str, Any]:
 )
 def list_frameworks(query: dict[str, Any]) -> Response:
     def build() -> Response:
-        summaries = services.list_frameworks(db.session)
+        summaries = framework_queries.list_frameworks(db.session)
         return jsonify({
             "items": [
                 _summary(s.framework, s.requirement_count, s.mandatory_count) for s in summaries
             ]
         })
 
-    return conditional(services.frameworks_token(db.session), build)
+    return conditional(framework_queries.frameworks_token(db.session), build)
 
 
 @api_route(
@@ -231,10 +231,10 @@ def get_framework(query: dict[str, Any], code: str, version: str) -> Response:
     profile = query.get("profile")
 
     def build() -> Response:
-        framework = services.get_framework(db.session, code, version)
+        framework = framework_queries.get_framework(db.session, code, version)
         requirements = (
             framework.requirements if profile is None
-            else services.requirements_for_profile(framework, profile)
+            else framework_queries.requirements_for_profile(framework, profile)
         )
         body = _summary(
             framework,
@@ -252,4 +252,4 @@ def get_framework(query: dict[str, Any], code: str, version: str) -> Response:
 
     # A matching ETag was given for this very URL under the same data (frameworks are never
     # deleted), so a 304 needs no look-up; an unknown version raises NotFound in build.
-    return conditional(services.frameworks_token(db.session), build)
+    return conditional(framework_queries.frameworks_token(db.session), build)

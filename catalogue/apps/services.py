@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue import db
 from catalogue.accounts.models import User
 from catalogue.apps import vocabulary as v
 from catalogue.apps.images import clean_image
@@ -23,6 +24,7 @@ from catalogue.apps.models import App, Pricing, Screenshot
 from catalogue.audit import services as audit
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.vocabulary import PREDICATES
+from catalogue.listings import services as listings
 from catalogue.listings.queries import listing_of
 from catalogue.publishers.models import Membership, Organisation
 from catalogue.publishers.permissions import require_member
@@ -256,8 +258,6 @@ def _plain(value: Any) -> Any:
 
 
 def _sync_listing(session: Session, app: App, actor: User) -> None:
-    from catalogue.listings import services as listings
-
     listings.update_presentation(session, app, actor=actor)
 
 
@@ -352,8 +352,6 @@ def remove_screenshot(session: Session, app: App, screenshot_id: int, *, actor: 
 
 
 def _delete_after_commit(session: Session, key: str) -> None:
-    from catalogue import db
-
     def delete() -> None:
         get_storage().delete(key)
 

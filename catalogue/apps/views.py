@@ -14,11 +14,9 @@ from catalogue.apps import services as apps
 from catalogue.apps.forms import AppProfileForm, LogoForm, ScreenshotForm
 from catalogue.apps.models import App
 from catalogue.dossiers import queries as dossier_queries
-from catalogue.errors import ValidationFailed
 from catalogue.publishers import queries as publisher_queries
-from catalogue.publishers.views.publisher import apply_errors
 from catalogue.storage.services import StorageError, get_storage
-from catalogue.web import attempt, commit
+from catalogue.web import act, apply_form
 
 bp = Blueprint("apps", __name__)
 
@@ -51,16 +49,12 @@ def new(organisation_id: int) -> Any:
     form = AppProfileForm(lang=_lang())
     if request.method == "GET":
         form.languages.data = ["fr"]
-    if form.validate_on_submit():
-        try:
-            app = apps.create_app_profile(db.session, organisation, actor=current_user, **form.values())
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_errors(form, exc, "name")
-        else:
-            commit()
-            flash(_("Application enregistrée."), "success")
-            return redirect(url_for("apps.show", app_id=app.id))
+    created: list[App] = []
+    if form.validate_on_submit() and apply_form(
+            form, lambda: created.append(apps.create_app_profile(db.session, organisation, actor=current_user,
+                                                                 **form.values())),
+            _("Application enregistrée."), field="name"):
+        return redirect(url_for("apps.show", app_id=created[0].id))
     return _form_page(form, organisation=organisation, status=422 if form.errors else 200)
 
 
@@ -89,23 +83,19 @@ def edit(app_id: int) -> Any:
     if request.method == "GET":
         form.pricing.data = app.pricing.value
         form.medical_device_class.data = app.medical_device_class or ""
-    if form.validate_on_submit():
+    assessed: list[str] = []
+
+    def action() -> None:
         try:
             apps.update_app_profile(db.session, app, actor=current_user, **form.values())
         except apps.AssessedFieldChange as exc:
-            db.rollback()
-            apply_errors(form, exc, "name")
-            return _form_page(form, organisation=app.organisation, app=app, assessed=exc.fields,
-                              status=409)
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_errors(form, exc, "name")
-        else:
-            commit()
-            flash(_("Profil mis à jour."), "success")
-            return redirect(url_for("apps.show", app_id=app.id))
-    return _form_page(form, organisation=app.organisation, app=app,
-                      status=422 if form.errors else 200)
+            assessed.extend(exc.fields)
+            raise
+
+    if form.validate_on_submit() and apply_form(form, action, _("Profil mis à jour."), field="name"):
+        return redirect(url_for("apps.show", app_id=app.id))
+    return _form_page(form, organisation=app.organisation, app=app, assessed=assessed,
+                      status=409 if assessed else 422 if form.errors else 200)
 
 
 @bp.post("/editeur/applications/<int:app_id>/logo")
@@ -117,9 +107,8 @@ def logo(app_id: int) -> Any:
         flash(_("Choisissez une image pour le logo."), "danger")
         return redirect(url_for("apps.show", app_id=app.id) + "#images")
     data = upload.read(6 * 1024 * 1024)
-    attempt(lambda: apps.set_logo(db.session, app, actor=current_user, data=data),
-            _("Logo mis à jour."))
-    return redirect(url_for("apps.show", app_id=app.id) + "#images")
+    return act(lambda: apps.set_logo(db.session, app, actor=current_user, data=data),
+               _("Logo mis à jour."), url_for("apps.show", app_id=app.id) + "#images")
 
 
 @bp.post("/editeur/applications/<int:app_id>/captures")
@@ -131,20 +120,19 @@ def add_screenshot(app_id: int) -> Any:
         flash(_("Choisissez une capture d'écran."), "danger")
         return redirect(url_for("apps.show", app_id=app.id) + "#images")
     data = upload.read(6 * 1024 * 1024)
-    attempt(lambda: apps.add_screenshot(db.session, app, actor=current_user, data=data,
-                                        alt_text=request.form.get("alt_text", "")),
-            _("Capture d'écran ajoutée."))
-    return redirect(url_for("apps.show", app_id=app.id) + "#images")
+    return act(lambda: apps.add_screenshot(db.session, app, actor=current_user, data=data,
+                                           alt_text=request.form.get("alt_text", "")),
+               _("Capture d'écran ajoutée."), url_for("apps.show", app_id=app.id) + "#images")
 
 
 @bp.post("/editeur/applications/<int:app_id>/captures/<int:screenshot_id>/supprimer")
 @login_required
 def remove_screenshot(app_id: int, screenshot_id: int) -> Any:
     app = apps.app_for_user(db.session, app_id, current_user)
-    apps.remove_screenshot(db.session, app, screenshot_id, actor=current_user)
-    commit()
-    flash(_("Capture d'écran supprimée."), "success")
-    return redirect(url_for("apps.show", app_id=app.id) + "#images")
+    if all(shot.id != screenshot_id for shot in app.screenshots):
+        abort(404)
+    return act(lambda: apps.remove_screenshot(db.session, app, screenshot_id, actor=current_user),
+               _("Capture d'écran supprimée."), url_for("apps.show", app_id=app.id) + "#images")
 
 
 def _image(key: str | None, app: App) -> Response:

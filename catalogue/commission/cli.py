@@ -9,13 +9,14 @@ from flask.cli import AppGroup
 
 from catalogue import db
 from catalogue.clock import today
+from catalogue.lifecycles import all_lifecycles
+from catalogue.schedule import tick
+from workflows.diagrams import DOCS_DIR, render_all, write_all
 
 cli = AppGroup("workflows", help="Lifecycles: the clock and the diagrams.")
 
 
 def _tick_once() -> str:
-    from catalogue.schedule import tick
-
     try:
         result = tick(db.session, today())
         db.commit()
@@ -55,9 +56,6 @@ def run_command(every: int, times: int) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 when the committed diagrams are stale.")
 def diagram_command(check: bool) -> None:
     """Write each lifecycle as Mermaid (.mmd) and Graphviz (.dot) into docs/lifecycles/."""
-    from catalogue.lifecycles import all_lifecycles
-    from workflows.diagrams import DOCS_DIR, render_all, write_all
-
     lifecycles = all_lifecycles()
     if check:
         stale = [name for name, content in render_all(lifecycles).items()

@@ -216,8 +216,6 @@ def eligible_voter_reason(session: Session, item: AgendaItem, user: User,
 
 def interest_organisations(session: Session, user_id: int) -> set[int]:
     """Organisations in which the user has a current declared interest (one query)."""
-    from catalogue.commission.models import InterestDeclaration
-
     on = today()
     return set(session.scalars(select(InterestDeclaration.organisation_id).where(
         InterestDeclaration.user_id == user_id, InterestDeclaration.started_on <= on,

@@ -2,44 +2,35 @@
 
 Lifecycle changes go through ``workflows.engine.fire`` on ``DOSSIER_LIFECYCLE``
 (guards and effects in ``catalogue.commission.lifecycle``); the other acts (interests,
-assignments, reports, attendance, votes, sessions) are checked here. Every
-function flushes, never commits, and records its audit event.
+assignments, reports) are checked here. Every function flushes, never commits, and
+records its audit event. Sessions, votes and the opinion are in ``commission.sessions``;
+the queue and dashboards in ``commission.dashboards``.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from catalogue.accounts import queries as accounts_queries
 from catalogue.accounts.models import COMMISSION_ROLES, Role, User
 from catalogue.audit import services as audit
-from catalogue.clock import now, today
+from catalogue.clock import now
 from catalogue.commission import interests
 from catalogue.commission import queries as commission_queries
 from catalogue.commission.models import (
-    AgendaItem,
-    AgendaItemOutcome,
     Assessment,
     Assignment,
-    Attendance,
-    CommissionSession,
     Decision,
     InterestDeclaration,
-    Opinion,
     OpinionValue,
     RapporteurReport,
-    SessionState,
     Verdict,
-    Vote,
-    VoteChoice,
 )
 from catalogue.commission.permissions import require_role
 from catalogue.commission.queries import has_declared_interest
@@ -48,6 +39,7 @@ from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
 from catalogue.dossiers.permissions import roles_on_dossier
 from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from catalogue.notifications import services as notifications
 from catalogue.publishers.models import Organisation
 from workflows import engine
 
@@ -248,8 +240,6 @@ def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Seque
     if dossier.state != S.SUBMITTED:
         # Assigned during the evaluation: they must hear of it now (at acceptance otherwise).
         new = [a.rapporteur for a in result if a.rapporteur_id not in active_now]
-        from catalogue.notifications import services as notifications
-
         notifications.notify(session, new, "commission_assigned",
                              {"reference": dossier.reference or "", "app_name": dossier.app.name,
                               "due_on": dossier.review_due_on},
@@ -396,168 +386,6 @@ def complete_evaluation(session: Session, dossier: Dossier, *, actor: User) -> D
     return _fire(session, dossier, "complete_evaluation", actor)
 
 
-# --- Sessions, votes, opinions -------------------------------------------------------
-
-
-def plan_session(session: Session, *, actor: User, title: str, scheduled_at: datetime | None,
-                 location: str = "", dossier_ids: Sequence[int] = ()) -> CommissionSession:
-    """Plan a session and put the given ready dossiers on its agenda, in that order."""
-    require_role(actor, Role.SECRETARIAT)
-    errors = {}
-    if not (title or "").strip():
-        errors["title"] = "Donnez un intitulé à la séance."
-    if scheduled_at is None:
-        errors["scheduled_at"] = "Indiquez la date et l'heure de la séance."
-    elif scheduled_at < now():
-        errors["scheduled_at"] = "La séance doit être programmée dans le futur."
-    if errors:
-        raise ValidationFailed("La séance ne peut pas être programmée.", errors=errors)
-    commission_session = CommissionSession(title=title.strip(), scheduled_at=scheduled_at,
-                                           location=(location or "").strip(), created_by_id=actor.id)
-    session.add(commission_session)
-    session.flush()
-    audit.record(session, "commission.session_planned", actor=actor, subject=commission_session,
-                 payload={"scheduled_at": scheduled_at, "dossier_ids": list(dossier_ids)})
-    dossiers = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids)))}
-    for dossier_id in dossier_ids:
-        dossier = dossiers.get(int(dossier_id))
-        if dossier is None:
-            raise ValidationFailed("Dossier inconnu.", errors={"dossier_ids": "Dossier inconnu."})
-        schedule_dossier(session, dossier, commission_session, actor=actor)
-    return commission_session
-
-
-def schedule_dossier(session: Session, dossier: Dossier, commission_session: CommissionSession, *,
-                     actor: User) -> Dossier:
-    """Put a ready dossier at the end of a planned session's agenda."""
-    _fire(session, dossier, "schedule", actor, commission_session=commission_session)
-    session.refresh(commission_session, ["items"])
-    return dossier
-
-
-def _bump(session: Session, commission_session: CommissionSession) -> None:
-    from sqlalchemy.orm.attributes import flag_modified
-    from sqlalchemy.orm.exc import StaleDataError
-
-    flag_modified(commission_session, "state")
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("La séance vient d'être modifiée par quelqu'un d'autre ; rechargez la page.") from None
-
-
-def open_session(session: Session, commission_session: CommissionSession, *,
-                 actor: User) -> CommissionSession:
-    """The chair opens a planned session (attendance and votes become possible)."""
-    require_role(actor, Role.CHAIR)
-    if commission_session.state != SessionState.PLANNED:
-        raise Conflict("Seule une séance programmée peut être ouverte.")
-    if not commission_session.items:
-        raise ValidationFailed("L'ordre du jour est vide : inscrivez au moins un dossier.")
-    commission_session.state = SessionState.OPEN
-    commission_session.opened_at = now()
-    commission_session.opened_by_id = actor.id
-    _bump(session, commission_session)
-    audit.record(session, "commission.session_opened", actor=actor, subject=commission_session,
-                 payload={"from": "planned", "to": "open"})
-    return commission_session
-
-
-def record_attendance(session: Session, commission_session: CommissionSession, *, actor: User,
-                      present_ids: Iterable[int]) -> list[Attendance]:
-    """The chair records who of the sitting members is present (others absent)."""
-    require_role(actor, Role.CHAIR)
-    if commission_session.state != SessionState.OPEN:
-        raise Conflict("La présence s'enregistre pendant la séance ouverte.")
-    present = {int(i) for i in present_ids}
-    members = commission_queries.sitting_members(session)
-    unknown = present - {m.id for m in members}
-    if unknown:
-        raise ValidationFailed("Seuls les membres de la commission peuvent être déclarés présents.")
-    existing = {a.user_id: a for a in session.scalars(
-        select(Attendance).where(Attendance.session_id == commission_session.id))}
-    voted = set(session.scalars(
-        select(Vote.voter_id).join(AgendaItem, AgendaItem.id == Vote.item_id)
-        .where(AgendaItem.session_id == commission_session.id)))
-    leaving = [m for m in members if m.id in voted and m.id not in present]
-    if leaving:
-        raise ValidationFailed("Un membre qui a déjà voté ne peut pas être déclaré absent.")
-    rows = []
-    for member in members:
-        row = existing.get(member.id)
-        if row is None:
-            row = Attendance(session_id=commission_session.id, user_id=member.id)
-            session.add(row)
-        row.present = member.id in present
-        row.recorded_at = now()
-        rows.append(row)
-    session.flush()
-    audit.record(session, "commission.attendance_recorded", actor=actor, subject=commission_session,
-                 payload={"present": sorted(present), "absent": sorted(m.id for m in members
-                                                                       if m.id not in present)})
-    return rows
-
-
-def cast_vote(session: Session, item: AgendaItem, *, actor: User, choice: str) -> Vote:
-    """A present member without interest votes once on an item of an open session."""
-    try:
-        value = VoteChoice(choice)
-    except ValueError:
-        message = "Choisissez votre vote."
-        raise ValidationFailed(message, errors={"choice": message}) from None
-    reason = commission_queries.eligible_voter_reason(session, item, actor)
-    if reason:
-        raise PermissionDenied(reason)
-    already = session.scalar(select(Vote.id).where(Vote.item_id == item.id, Vote.voter_id == actor.id))
-    if already is not None:
-        raise Conflict("Vous avez déjà voté sur ce point ; un vote ne se modifie pas.")
-    vote = Vote(item_id=item.id, voter_id=actor.id, choice=value)
-    try:
-        with session.begin_nested():
-            session.add(vote)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("Vous avez déjà voté sur ce point ; un vote ne se modifie pas.") from None
-    audit.record(session, "commission.vote_cast", actor=actor, subject=item,
-                 payload={"dossier_id": item.dossier_id, "choice": value.value})
-    return vote
-
-
-def issue_opinion(session: Session, item: AgendaItem, *, actor: User, reservations: str = "") -> Opinion:
-    """The chair records the commission's opinion from the votes cast on the item."""
-    dossier = item.dossier
-    _fire(session, dossier, "issue_opinion", actor, item=item, reservations=reservations)
-    opinion = commission_queries.latest_opinion(session, dossier)
-    assert opinion is not None
-    return opinion
-
-
-def postpone_item(session: Session, item: AgendaItem, *, actor: User, reason: str) -> Dossier:
-    """The chair postpones an item; the dossier is ready for another session."""
-    return _fire(session, item.dossier, "postpone", actor, item=item, reason=reason)
-
-
-def close_session(session: Session, commission_session: CommissionSession, *,
-                  actor: User) -> CommissionSession:
-    """Close the session once every item is decided or postponed, and freeze its minutes."""
-    from catalogue.commission.minutes import render_minutes
-
-    require_role(actor, Role.CHAIR)
-    if commission_session.state != SessionState.OPEN:
-        raise Conflict("Seule une séance ouverte peut être close.")
-    pending = [i for i in commission_session.items if i.outcome == AgendaItemOutcome.PENDING]
-    if pending:
-        refs = ", ".join(i.dossier.reference or str(i.dossier_id) for i in pending)
-        raise ValidationFailed(f"Rendez un avis ou reportez chaque point avant de clore : {refs}.")
-    commission_session.state = SessionState.CLOSED
-    commission_session.closed_at = now()
-    commission_session.minutes = render_minutes(session, commission_session)
-    _bump(session, commission_session)
-    audit.record(session, "commission.session_closed", actor=actor, subject=commission_session,
-                 payload={"from": "open", "to": "closed", "items": len(commission_session.items)})
-    return commission_session
-
-
 def confirm_lift(session: Session, dossier: Dossier, *, actor: User) -> Dossier:
     """A rapporteur of the dossier confirms the suspensive reservations lifted."""
     return _fire(session, dossier, "confirm_lift", actor)
@@ -574,117 +402,3 @@ def decide(session: Session, dossier: Dossier, *, actor: User, outcome: str, mot
     decision = session.scalar(select(Decision).where(Decision.dossier_id == dossier.id))
     assert decision is not None
     return decision
-
-
-# --- Reading: queue, dashboards --------------------------------------------------------
-
-
-QUEUE_STATES = tuple(s for s in S if s != S.DRAFT)
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    dossier: Dossier
-    due_on: date | None
-    due_label: str
-    overdue: bool
-
-
-def _due_of(dossier: Dossier, requests: Mapping[int, Any]) -> tuple[date | None, str]:
-    if dossier.state == S.UNDER_EVALUATION:
-        return dossier.review_due_on, "Fin d'instruction"
-    if dossier.state == S.INFORMATION_REQUESTED and dossier.id in requests:
-        return requests[dossier.id], "Réponse de l'éditeur"
-    return None, ""
-
-
-def queue(session: Session, *, states: Iterable[str] = (), overdue_only: bool = False,
-          search: str = "", limit: int = 500) -> list[QueueRow]:
-    """Dossiers by state with their next due date, overdue first, then soonest due."""
-    from catalogue.apps.models import App
-    from catalogue.dossiers.models import InformationRequest
-
-    wanted = [S(s) for s in states if s in S.__members__.values()] or list(QUEUE_STATES)
-    query = (select(Dossier).join(App, App.id == Dossier.app_id)
-             .options(selectinload(Dossier.app), selectinload(Dossier.organisation))
-             .where(Dossier.state.in_(wanted)))
-    if search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(func.lower(App.name).like(pattern) | func.lower(Dossier.reference).like(pattern))
-    dossiers = session.scalars(query.order_by(Dossier.submitted_at).limit(limit)).all()
-    requests = dict(session.execute(
-        select(InformationRequest.dossier_id, func.min(InformationRequest.due_on))
-        .where(InformationRequest.answered_at.is_(None),
-               InformationRequest.dossier_id.in_([d.id for d in dossiers]))
-        .group_by(InformationRequest.dossier_id)).all())
-    on = today()
-    rows = []
-    for dossier in dossiers:
-        due, label = _due_of(dossier, requests)
-        overdue = due is not None and due < on
-        if overdue_only and not overdue:
-            continue
-        rows.append(QueueRow(dossier, due, label, overdue))
-    rows.sort(key=lambda r: (not r.overdue, r.due_on is None, r.due_on or date.max,
-                             r.dossier.submitted_at or now()))
-    return rows
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    # Nearest-rank percentile: a value that occurred, no interpolation.
-    rank = max(1, -(-int(fraction * 100) * len(ordered) // 100))
-    return float(ordered[min(rank, len(ordered)) - 1])
-
-
-@dataclass(frozen=True)
-class SecretariatStats:
-    counts: dict[str, int]
-    review_days_median: float | None
-    review_days_p90: float | None
-    reviewed: int
-    overdue: list[QueueRow]
-
-
-def secretariat_dashboard(session: Session) -> SecretariatStats:
-    """Counts by state, review time (acceptance to opinion, clock stops excluded), overdue."""
-    counts = dict(session.execute(select(Dossier.state, func.count()).group_by(Dossier.state)).all())
-    counts = {s.value: int(counts.get(s, 0)) for s in S}
-    rows = session.execute(
-        select(Dossier.review_started_on, Dossier.days_stopped, func.min(Opinion.issued_at))
-        .join(Opinion, Opinion.dossier_id == Dossier.id)
-        .where(Dossier.review_started_on.is_not(None))
-        .group_by(Dossier.id, Dossier.review_started_on, Dossier.days_stopped)
-    ).all()
-    durations = [max(0, (issued.date() - started).days - (stopped or 0)) for started, stopped, issued in rows]
-    return SecretariatStats(
-        counts=counts,
-        review_days_median=float(statistics.median(durations)) if durations else None,
-        review_days_p90=_percentile(durations, 0.9),
-        reviewed=len(durations),
-        overdue=queue(session, overdue_only=True),
-    )
-
-
-@dataclass(frozen=True)
-class RapporteurRow:
-    dossier: Dossier
-    assignment: Assignment
-    report: RapporteurReport | None
-
-
-def rapporteur_dashboard(session: Session, user: User) -> list[RapporteurRow]:
-    """The user's current assignments with their due dates and report status."""
-    assignments = session.scalars(
-        select(Assignment).join(Dossier, Dossier.id == Assignment.dossier_id)
-        .options(selectinload(Assignment.dossier).selectinload(Dossier.app))
-        .where(Assignment.rapporteur_id == user.id, Assignment.released_at.is_(None),
-               Dossier.state.not_in(FINAL_DOSSIER_STATES))
-        .order_by(Dossier.review_due_on.is_(None), Dossier.review_due_on)
-    ).all()
-    reports = {(r.dossier_id, r.round): r for r in session.scalars(
-        select(RapporteurReport).where(RapporteurReport.rapporteur_id == user.id,
-                                       RapporteurReport.dossier_id.in_([a.dossier_id for a in assignments])))}
-    return [RapporteurRow(a.dossier, a, reports.get((a.dossier_id, a.dossier.round))) for a in assignments]

@@ -11,17 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from catalogue.accounts.models import User
+from catalogue.accounts.models import RecoveryCode, Role, User, UserRole
 from catalogue.apps.models import App
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.consents.models import Consent, ConsentEvent, ConsentEventKind, ConsentState
 from catalogue.errors import DomainError, NotFound, ValidationFailed
-from catalogue.listings.models import Listing, ListingState
-from catalogue.listings.queries import agreed_data_categories
+from catalogue.listings.models import Listing, ListingState, Report
+from catalogue.listings.queries import agreed_data_categories, reports_of
+from catalogue.notifications import services as notifications
+from catalogue.notifications.models import Notification, OutboxMessage
+from catalogue.publishers.models import Membership
 
 LIVE_STATES = (ConsentState.ACTIVE, ConsentState.SUSPENDED)
 
@@ -121,8 +124,6 @@ def history_of(session: Session, patient: User) -> list[ConsentEvent]:
 
 
 def _notify(session: Session, consents: list[Consent], message: str, app: App, cause: str) -> None:
-    from catalogue.notifications import services as notifications
-
     patients = session.scalars(
         select(User).where(User.id.in_({c.patient_id for c in consents}))
     ).all()
@@ -170,9 +171,6 @@ def resume_for_app(session: Session, app: App) -> int:
 
 def export_account(session: Session, user: User) -> dict[str, Any]:
     """Everything the platform holds about the user, as JSON-ready data."""
-    from catalogue.listings.services import reports_of
-    from catalogue.notifications.models import Notification
-
     def iso(value: Any) -> Any:
         return value.isoformat() if value is not None else None
 
@@ -221,13 +219,6 @@ def delete_account(session: Session, user: User, *, actor: User) -> None:
     Audit events are kept: they carry ids, never e-mails or names. Reports stay
     (the listing's problem is still real) without their author's identity.
     """
-    from sqlalchemy import delete, update
-
-    from catalogue.accounts.models import RecoveryCode, Role, UserRole
-    from catalogue.listings.models import Report
-    from catalogue.notifications.models import Notification, OutboxMessage
-    from catalogue.publishers.models import Membership
-
     if actor.id != user.id:
         raise NotFound("Compte introuvable.")
     if user.erased_at is not None:

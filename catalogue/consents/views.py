@@ -18,12 +18,12 @@ from catalogue.accounts.passwords import verify_password
 from catalogue.clock import now
 from catalogue.consents import services
 from catalogue.consents.forms import ConsentForm, DeleteAccountForm, ExportForm, RevokeForm
-from catalogue.errors import DomainError, NotFound
+from catalogue.errors import NotFound
 from catalogue.listings import queries
 from catalogue.listings.labels import label
 from catalogue.listings.models import ListingState
-from catalogue.listings.services import reports_of
-from catalogue.web import commit
+from catalogue.listings.queries import reports_of
+from catalogue.web import act, apply_form, commit
 
 bp = Blueprint("consents", __name__, url_prefix="/compte")
 
@@ -58,19 +58,10 @@ def connect(slug: str) -> Any:
     if existing is not None and not form.is_submitted():
         form.scopes.data = list(existing.scopes)
     available = listing.state == ListingState.PUBLISHED and bool(form.scopes.choices)
-    if available and form.validate_on_submit():
-        try:
-            services.grant_consent(db.session, listing, form.scopes.data, actor=me)
-        except DomainError as exc:
-            db.rollback()
-            form.scopes.errors = [*form.scopes.errors,
-                                  *(exc.errors.values() if isinstance(exc.errors, dict)
-                                    else [exc.message])]
-        else:
-            commit()
-            flash(_("« %(name)s » est connectée à votre espace santé.", name=listing.app.name),
-                  "success")
-            return redirect(url_for("consents.connections"))
+    if available and form.validate_on_submit() and apply_form(
+            form, lambda: services.grant_consent(db.session, listing, form.scopes.data, actor=me),
+            _("« %(name)s » est connectée à votre espace santé.", name=listing.app.name), field="scopes"):
+        return redirect(url_for("consents.connections"))
     status = 422 if form.errors else 200
     return render_template("consents/connect.html", form=form, listing=listing, app=listing.app,
                            existing=existing, available=available), status
@@ -84,11 +75,9 @@ def revoke(consent_id: int) -> Any:
         abort(400)
     me = _me()
     consent = services.consent_for_patient(db.session, consent_id, me)
-    services.revoke_consent(db.session, consent, actor=me)
-    commit()
-    flash(_("La connexion de « %(name)s » est révoquée : elle n'a plus accès à vos données.",
-            name=consent.app.name), "success")
-    return redirect(url_for("consents.connections"))
+    return act(lambda: services.revoke_consent(db.session, consent, actor=me),
+               _("La connexion de « %(name)s » est révoquée : elle n'a plus accès à vos données.",
+                 name=consent.app.name), url_for("consents.connections"))
 
 
 @bp.route("/export", methods=["GET", "POST"])
@@ -114,23 +103,16 @@ def delete_account() -> Any:
     """Delete the account: consents revoked, personal data erased, signed out."""
     form = DeleteAccountForm()
     me = _me()
-    error = None
     if form.validate_on_submit():
         if not verify_password(me.password_hash, form.password.data):
             form.password.errors = [*form.password.errors, _("Mot de passe incorrect.")]
-        else:
-            try:
-                services.delete_account(db.session, me, actor=me)
-            except DomainError as exc:
-                db.rollback()
-                error = exc.message
-            else:
-                commit()
-                logout_user()
-                session.clear()
-                flash(_("Votre compte est supprimé et vos données personnelles effacées."),
-                      "success")
-                return redirect("/")
+        # No success message here: the session is cleared once deleted, so the view flashes after.
+        elif apply_form(form, lambda: services.delete_account(db.session, me, actor=me), ""):
+            logout_user()
+            session.clear()
+            flash(_("Votre compte est supprimé et vos données personnelles effacées."), "success")
+            return redirect("/")
+    error = form.form_errors[0] if form.form_errors else None
     status = 422 if (form.errors or error) else 200
     return render_template("consents/delete.html", form=form, error=error), status
 

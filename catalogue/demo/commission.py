@@ -23,6 +23,7 @@ from catalogue.apps.models import App
 from catalogue.clock import now, today
 from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import InterestDeclaration
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
@@ -30,7 +31,12 @@ from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf
+from catalogue.frameworks.lifecycle import bring_into_force
+from catalogue.frameworks.queries import framework_in_force
+from catalogue.listings import services as listings
+from catalogue.listings.models import Listing
 from catalogue.publishers import services as publishers
+from catalogue.publishers.identifiers import luhn_valid
 from catalogue.publishers.models import MemberRole, Membership, Organisation
 from workflows import engine
 
@@ -82,7 +88,6 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
         .order_by(Organisation.id).limit(1))
     if organisation is not None:
         return organisation
-    from catalogue.publishers.identifiers import luhn_valid
 
     body = f"{84_210_000 + n * 13:08d}"
     siren = next(body + str(k) for k in range(10) if luhn_valid(body + str(k)))
@@ -99,6 +104,7 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
 
 def _fill(session: Session, dossier: Dossier, owner: User) -> None:
     library: dict[str, int] = {}
+    answers = []
     for requirement in dossier_queries.applicable_requirements(session, dossier):
         ids = []
         for kind in requirement.evidence or []:
@@ -109,9 +115,10 @@ def _fill(session: Session, dossier: Dossier, owner: User) -> None:
                     kind=kind, title=kind.replace("_", " ").capitalize())
                 library[kind] = evidence.id
             ids.append(library[kind])
-        dossiers.save_answer(session, dossier, requirement.code, actor=owner, status=AnswerStatus.COMPLIANT,
-                             justification=f"{requirement.code} : mesure en place, voir la pièce jointe.",
-                             evidence_ids=ids)
+        answers.append(dossiers.AnswerInput(
+            requirement.code, AnswerStatus.COMPLIANT,
+            f"{requirement.code} : mesure en place, voir la pièce jointe.", ids))
+    dossiers.save_answers(session, dossier, answers, actor=owner)
 
 
 def _report(session: Session, dossier: Dossier, rapporteur: User, opinion: str, *, file: bool = True) -> None:
@@ -134,11 +141,8 @@ def seed(session: Session, options: Any) -> list[str]:
     done = session.scalar(select(App.id).where(App.slug.like(SLUG_PREFIX + "%")).limit(1))
     if done is not None:
         return ["Commission : scénarios déjà en place (dossiers dans chaque état, séances)."]
-    from catalogue.frameworks.services import framework_in_force
 
     if framework_in_force(session) is None:
-        from catalogue.frameworks.lifecycle import bring_into_force
-
         bring_into_force(session, today())
     if framework_in_force(session) is None:
         return ["Commission : aucun référentiel en vigueur, aucun dossier créé."]
@@ -229,14 +233,14 @@ def seed(session: Session, options: Any) -> list[str]:
         reports(built[suffix], opinion)
 
     # The closed session: planned, then held (its date set in the past for the demo).
-    held = commission.plan_session(
+    held = commission_sessions.plan_session(
         session, actor=secretariat, title="Séance plénière n° 1", scheduled_at=now() + timedelta(hours=1),
         location="Salle du conseil et visioconférence",
         dossier_ids=[built[s].id for s in ("reference", "convention", "avis", "refuse", "suspendu",
                                              "dereference", "inscrit")])
     held.scheduled_at = now() - timedelta(days=6)
-    commission.open_session(session, held, actor=chair)
-    commission.record_attendance(session, held, actor=chair,
+    commission_sessions.open_session(session, held, actor=chair)
+    commission_sessions.record_attendance(session, held, actor=chair,
                                  present_ids=[chair.id, *[m.id for m in members[:4]]])
     votes = {
         "reference": ["favourable"] * 5,
@@ -257,17 +261,18 @@ def seed(session: Session, options: Any) -> list[str]:
     for item in held.items:
         suffix = next(s for s, d in built.items() if d.id == item.dossier_id)
         if suffix == "inscrit":
-            commission.postpone_item(session, item, actor=chair,
+            commission_sessions.postpone_item(session, item, actor=chair,
                                      reason="Rapport complémentaire attendu sur la sécurité des échanges.")
             continue
         for voter, choice in zip(voters, votes[suffix], strict=True):
             if commission_queries.eligible_voter_reason(session, item, voter) is None:
-                commission.cast_vote(session, item, actor=voter, choice=choice)
-        commission.issue_opinion(session, item, actor=chair, reservations=reservations.get(suffix, ""))
-    commission.close_session(session, held, actor=chair)
+                commission_sessions.cast_vote(session, item, actor=voter, choice=choice)
+        commission_sessions.issue_opinion(session, item, actor=chair,
+                                          reservations=reservations.get(suffix, ""))
+    commission_sessions.close_session(session, held, actor=chair)
 
     # The planned session, with the postponed dossier and the one ready.
-    planned = commission.plan_session(
+    planned = commission_sessions.plan_session(
         session, actor=secretariat, title="Séance plénière n° 2", scheduled_at=now() + timedelta(days=14),
         location="Salle du conseil", dossier_ids=[built["inscrit"].id])
     del planned
@@ -285,9 +290,6 @@ def seed(session: Session, options: Any) -> list[str]:
         dossier = built[suffix]
         dossiers.sign_agreement(session, dossier, actor=owners[next(
             e for s, _n, e, _st in SCENARIOS if s == suffix)])
-
-    from catalogue.listings import services as listings
-    from catalogue.listings.models import Listing
 
     for suffix in ("suspendu", "dereference"):
         listing = session.scalar(select(Listing).where(Listing.app_id == built[suffix].app_id))

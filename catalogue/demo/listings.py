@@ -43,6 +43,7 @@ from catalogue.publishers.identifiers import luhn_valid
 from catalogue.publishers.models import Organisation, OrganisationStatus
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
+from catalogue.settings import setting
 
 BATCH = 2000
 APPS_PER_PUBLISHER = 6
@@ -287,7 +288,6 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
     """Insert, in bulk, every row a listing rests on for each spec; returns how many."""
     if not specs:
         return 0
-    from catalogue.settings import setting
 
     moment = now()
     validity = int(setting("LISTING_VALIDITY_DAYS"))

@@ -29,6 +29,8 @@ from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf, sample_png
+from catalogue.frameworks.lifecycle import bring_into_force
+from catalogue.frameworks.queries import framework_in_force
 from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
@@ -176,6 +178,7 @@ def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: i
     library = {e.kind: e.id
                for e in dossier_queries.evidence_library(session, dossier.organisation, dossier.app)}
     requirements = dossier_queries.applicable_requirements(session, dossier)
+    answers = []
     for requirement in requirements[:stop_after] if stop_after is not None else requirements:
         ids = []
         for kind in requirement.evidence or []:
@@ -188,9 +191,10 @@ def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: i
                     kind=kind, title=evidence_label(kind))
                 library[kind] = evidence.id
             ids.append(library[kind])
-        dossiers.save_answer(session, dossier, requirement.code, actor=actor, status=AnswerStatus.COMPLIANT,
-                             justification=f"{requirement.title} : mesure en place et documentée "
-                                           "dans la pièce jointe.", evidence_ids=ids)
+        answers.append(dossiers.AnswerInput(
+            requirement.code, AnswerStatus.COMPLIANT,
+            f"{requirement.title} : mesure en place et documentée dans la pièce jointe.", ids))
+    dossiers.save_answers(session, dossier, answers, actor=actor)
 
 
 def _images(session: Session, app: App, owner: User, colour: tuple[int, int, int]) -> None:
@@ -207,11 +211,7 @@ _COLOURS = itertools.cycle([(11, 93, 86), (18, 86, 140), (120, 40, 110), (150, 7
 
 def seed(session: Session, options: Any) -> list[str]:
     """Build the demo publishers once; return the lines to print."""
-    from catalogue.frameworks.services import framework_in_force
-
     if framework_in_force(session) is None:
-        from catalogue.frameworks.lifecycle import bring_into_force
-
         bring_into_force(session, today())
     secretariat = _secretariat(session)
     organisations = {email: _organisation(session, email, secretariat) for email in ORGANISATIONS}

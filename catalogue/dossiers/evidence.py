@@ -124,19 +124,26 @@ def add_evidence(
     return evidence
 
 
-def evidence_rows(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> list[Evidence]:
+def evidence_by_id(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> dict[int, Evidence]:
+    """The evidence among ``evidence_ids`` that the dossier may cite (its organisation's, for its
+    app or the whole organisation), by id; ids it may not cite are left out."""
     ids = sorted({int(i) for i in evidence_ids})
     if not ids:
-        return []
-    rows = list(session.scalars(
+        return {}
+    return {e.id: e for e in session.scalars(
         select(Evidence).where(Evidence.id.in_(ids),
                                Evidence.organisation_id == dossier.organisation_id,
                                (Evidence.app_id == dossier.app_id) | Evidence.app_id.is_(None))
-    ))
+    )}
+
+
+def evidence_rows(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> list[Evidence]:
+    ids = {int(i) for i in evidence_ids}
+    rows = evidence_by_id(session, dossier, ids)
     if len(rows) != len(ids):
         raise ValidationFailed("Pièce introuvable dans la bibliothèque de l'application.",
                                errors={"evidence": "Pièce introuvable."})
-    return rows
+    return list(rows.values())
 
 
 def evidence_for_download(session: Session, evidence_id: int, user: User) -> Evidence:

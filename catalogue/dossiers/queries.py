@@ -21,6 +21,7 @@ from catalogue.dossiers.models import (
 )
 from catalogue.frameworks.applicability import applicable_requirements as _applicable
 from catalogue.frameworks.models import FrameworkCategory, Requirement
+from catalogue.frameworks.queries import latest_published
 from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.listings.queries import listing_of
 from catalogue.publishers.models import Organisation, OrganisationStatus
@@ -117,8 +118,6 @@ class RenewalOffer:
 def renewal_offer(session: Session, app: App) -> RenewalOffer | None:
     """A renewal is offered from six months before ``valid_until``, and as soon as a newer
     wave than the listing's sets a compliance deadline."""
-    from catalogue.frameworks.services import latest_published
-
     listing = listing_of(session, app)
     if listing is None:
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,7 @@ from catalogue.apps.models import App
 from catalogue.apps.services import profile_snapshot
 from catalogue.audit import services as audit
 from catalogue.clock import now, today
-from catalogue.dossiers.evidence import evidence_rows
+from catalogue.dossiers.evidence import evidence_by_id, evidence_rows
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE, next_reference
 from catalogue.dossiers.models import (
     FINAL_DOSSIER_STATES,
@@ -33,6 +34,7 @@ from catalogue.dossiers.models import (
     Dossier,
     DossierKind,
     DossierState,
+    Evidence,
 )
 from catalogue.dossiers.permissions import require_member as require_dossier_member
 from catalogue.dossiers.queries import (
@@ -45,7 +47,7 @@ from catalogue.dossiers.queries import (
 )
 from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.models import Requirement
-from catalogue.frameworks.services import framework_in_force
+from catalogue.frameworks.queries import framework_in_force
 from catalogue.listings.queries import listing_of
 from catalogue.publishers.permissions import require_member
 from workflows.engine import fire
@@ -140,13 +142,6 @@ def _carry_over(session: Session, dossier: Dossier, previous: Dossier, actor: Us
 
 # --- Self-assessment -----------------------------------------------------------------------
 
-def _requirement_of(session: Session, dossier: Dossier, code: str) -> Requirement:
-    for requirement in applicable_requirements(session, dossier):
-        if requirement.code == code:
-            return requirement
-    raise NotFound(f"L'exigence {code} ne s'applique pas à ce dossier.")
-
-
 def _require_editable(dossier: Dossier) -> int:
     round_ = working_round(dossier)
     if round_ is None:
@@ -167,53 +162,99 @@ def _touch(session: Session, dossier: Dossier) -> None:
         ) from None
 
 
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as the publisher gives it: a status, a justification, evidence from the library."""
+
+    requirement_code: str
+    status: AnswerStatus | str | None
+    justification: str = ""
+    evidence_ids: Sequence[int] = ()
+
+
 def save_answer(
     session: Session, dossier: Dossier, requirement_code: str, *, actor: User,
     status: AnswerStatus | str | None, justification: str = "", evidence_ids: Sequence[int] = (),
     roles: frozenset[str] | None = None,
 ) -> Answer:
-    """Save the publisher's answer to one requirement (any time while editable).
+    """Save the publisher's answer to one requirement (see ``save_answers``)."""
+    answer = AnswerInput(requirement_code, status, justification, evidence_ids)
+    return save_answers(session, dossier, [answer], actor=actor, roles=roles)[0]
 
-    Incomplete answers are kept (the completeness panel lists what is missing); values
-    the framework forbids (``not_applicable`` where not allowed) are refused.
+
+def save_answers(session: Session, dossier: Dossier, answers: Sequence[AnswerInput], *, actor: User,
+                 roles: frozenset[str] | None = None) -> list[Answer]:
+    """Save the publisher's answers to several requirements at once (any time while editable).
+
+    Every answer is checked before any is written: one refused answer keeps them all out,
+    and ``ValidationFailed.errors`` names each refused field by its input name
+    (``status-SEC-03``, ``justification-SEC-03``, ``evidence-SEC-03``). Incomplete answers
+    are kept (the completeness panel lists what is missing); values the framework forbids
+    (``not_applicable`` where not allowed) are refused. The dossier's version moves once, and
+    one audit event lists every answer's before and after.
     """
-    roles = require_dossier_member(session, dossier, actor, roles)
+    require_dossier_member(session, dossier, actor, roles)
     round_ = _require_editable(dossier)
-    requirement = _requirement_of(session, dossier, requirement_code)
-    try:
-        status = AnswerStatus(status) if status else None
-    except ValueError:
-        raise ValidationFailed("Réponse inconnue.", errors={"status": "Réponse inconnue."}) from None
-    if status == AnswerStatus.NOT_APPLICABLE and not requirement.allow_not_applicable:
-        message = f"{requirement.code} : cette exigence ne peut pas être déclarée non applicable."
-        raise ValidationFailed(message, errors={"status": message})
-    justification = (justification or "").strip()
-    if len(justification) > 10_000:
-        raise ValidationFailed("La justification ne doit pas dépasser 10 000 caractères.",
-                               errors={"justification": "Texte trop long."})
-    evidence = evidence_rows(session, dossier, evidence_ids)
-    answer = session.scalar(
-        select(Answer).where(Answer.dossier_id == dossier.id, Answer.requirement_id == requirement.id,
-                             Answer.round == round_).options(selectinload(Answer.evidence))
-    )
-    before = None
-    if answer is None:
-        answer = Answer(dossier_id=dossier.id, requirement_id=requirement.id, round=round_)
-        session.add(answer)
-    else:
-        before = {"status": answer.status.value if answer.status else None,
-                  "evidence": sorted(e.id for e in answer.evidence)}
-    answer.status = status
-    answer.justification = justification
-    answer.evidence = evidence
-    answer.updated_by_id = actor.id
-    answer.updated_at = now()
+    by_code = {r.code: r for r in applicable_requirements(session, dossier)}
+    library = evidence_by_id(session, dossier, [i for a in answers for i in a.evidence_ids])
+    errors: dict[str, str] = {}
+    checked: list[tuple[Requirement, AnswerStatus | None, str, list[Evidence]]] = []
+    for item in answers:
+        requirement = by_code.get(item.requirement_code)
+        if requirement is None:
+            raise NotFound(f"L'exigence {item.requirement_code} ne s'applique pas à ce dossier.")
+        code = requirement.code
+        try:
+            status = AnswerStatus(item.status) if item.status else None
+        except ValueError:
+            errors[f"status-{code}"] = "Réponse inconnue."
+            continue
+        if status == AnswerStatus.NOT_APPLICABLE and not requirement.allow_not_applicable:
+            errors[f"status-{code}"] = f"{code} : cette exigence ne peut pas être déclarée non applicable."
+            continue
+        justification = (item.justification or "").strip()
+        if len(justification) > 10_000:
+            errors[f"justification-{code}"] = "Texte trop long."
+            continue
+        if any(int(i) not in library for i in item.evidence_ids):
+            errors[f"evidence-{code}"] = "Pièce introuvable."
+            continue
+        evidence = sorted({library[int(i)] for i in item.evidence_ids}, key=lambda e: e.id)
+        checked.append((requirement, status, justification, evidence))
+    if errors:
+        message = next(iter(errors.values())) if len(errors) == 1 else "Les réponses contiennent des erreurs."
+        raise ValidationFailed(message, errors=errors)
+    if not checked:
+        return []
+    existing = {a.requirement_id: a for a in session.scalars(
+        select(Answer).where(Answer.dossier_id == dossier.id, Answer.round == round_,
+                             Answer.requirement_id.in_([r.id for r, *_ in checked]))
+        .options(selectinload(Answer.evidence)))}
+    saved: list[Answer] = []
+    changes: list[dict[str, object]] = []
+    for requirement, status, justification, evidence in checked:
+        answer = existing.get(requirement.id)
+        before = None
+        if answer is None:
+            answer = existing[requirement.id] = Answer(dossier_id=dossier.id, requirement_id=requirement.id,
+                                                       round=round_)
+            session.add(answer)
+        else:
+            before = {"status": answer.status.value if answer.status else None,
+                      "evidence": sorted(e.id for e in answer.evidence)}
+        answer.status = status
+        answer.justification = justification
+        answer.evidence = evidence
+        answer.updated_by_id = actor.id
+        answer.updated_at = now()
+        saved.append(answer)
+        changes.append({"requirement": requirement.code, "before": before,
+                        "after": {"status": status.value if status else None,
+                                  "evidence": [e.id for e in evidence]}})
     _touch(session, dossier)
-    audit.record(session, "dossier.answer_saved", actor=actor, subject=dossier,
-                 payload={"requirement": requirement.code, "round": round_, "before": before,
-                          "after": {"status": status.value if status else None,
-                                    "evidence": sorted(e.id for e in evidence)}})
-    return answer
+    audit.record(session, "dossier.answers_saved", actor=actor, subject=dossier,
+                 payload={"round": round_, "answers": changes})
+    return saved
 
 
 # --- Transitions ---------------------------------------------------------------------------

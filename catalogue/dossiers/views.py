@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from catalogue import db
@@ -16,18 +17,26 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.audit import services as audit
 from catalogue.clock import today
+from catalogue.commission.models import (
+    AdmissibilityDecision,
+    AdmissibilityOutcome,
+    Agreement,
+    Decision,
+    Opinion,
+)
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import permissions as dossier_permissions
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
+from catalogue.dossiers.forms import InformationAnswerForm, SelfAssessmentForm, self_assessment_form
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import Dossier, DossierKind, DossierState, Evidence, InformationRequest
-from catalogue.errors import Conflict, DomainError, ValidationFailed
+from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers.models import MemberRole
-from catalogue.web import attempt, commit
-from workflows.engine import TransitionRefused, available
+from catalogue.web import act, apply_form, commit
+from workflows.engine import available
 
 bp = Blueprint("dossiers", __name__)
 
@@ -45,17 +54,14 @@ def open(app_id: int) -> Any:
     app = apps.app_for_user(db.session, app_id, current_user)
     try:
         kind = DossierKind(request.form.get("kind", "initial"))
-        dossier = dossiers.open_dossier(db.session, app, actor=current_user, kind=kind)
     except ValueError:
         flash(_("Type de dossier inconnu."), "danger")
         return redirect(url_for("apps.show", app_id=app.id))
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("apps.show", app_id=app.id))
-    commit()
-    flash(_("Dossier ouvert : complétez l'auto-évaluation, catégorie par catégorie."), "success")
-    return redirect(url_for("dossiers.assessment", dossier_id=dossier.id))
+    opened: list[Dossier] = []
+    return act(lambda: opened.append(dossiers.open_dossier(db.session, app, actor=current_user, kind=kind)),
+               _("Dossier ouvert : complétez l'auto-évaluation, catégorie par catégorie."),
+               lambda: url_for("dossiers.assessment", dossier_id=opened[0].id),
+               failed_to=url_for("apps.show", app_id=app.id))
 
 
 def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
@@ -66,8 +72,6 @@ def _dossier(dossier_id: int) -> tuple[Dossier, frozenset[str]]:
 @login_required
 def show(dossier_id: int) -> Any:
     """Follow-up: state, next actor, clock, timeline, requests, rounds, opinion, decision."""
-    from catalogue.commission.models import Agreement, Decision, Opinion
-
     dossier, roles = _dossier(dossier_id)
     session = db.session
     role = publisher_queries.member_role(session, dossier.organisation_id, current_user.id)
@@ -126,8 +130,6 @@ def _timeline(events: list[Any]) -> list[dict[str, Any]]:
 
 
 def _missing_items(dossier: Any) -> list[dict[str, Any]]:
-    from catalogue.commission.models import AdmissibilityDecision, AdmissibilityOutcome
-
     if dossier.state != S.INCOMPLETE:
         return []
     decision = db.session.scalar(
@@ -159,8 +161,6 @@ def _category_page(dossier: Any, category: str, *, errors: dict[str, dict[str, s
     progress = dossier_queries.progress(session, dossier, answers)
     current = next((p for p in progress if p.code == category), None)
     if current is None:
-        from catalogue.errors import NotFound
-
         raise NotFound("Catégorie introuvable.")
     index = progress.index(current)
     return render_template(
@@ -189,62 +189,59 @@ def _parse_date(value: str) -> date | None:
             from None
 
 
+def _store_uploads(form: SelfAssessmentForm, dossier: Dossier) -> tuple[dict[str, int], dict[str, str]]:
+    """Each new file into the library: its evidence id by requirement code, and the refusals
+    by input name (a refused file's answer is then left out)."""
+    added: dict[str, int] = {}
+    refused: dict[str, str] = {}
+    for code, upload in form.uploads().items():
+        try:
+            added[code] = evidence_files.add_evidence(
+                db.session, dossier.organisation, actor=current_user, app=dossier.app,
+                filename=upload["file"].filename, data=upload["file"].read(_upload_limit() + 1),
+                kind=upload["kind"], title=upload["title"] or upload["file"].filename,
+                valid_until=_parse_date(upload["valid_until"]), max_bytes=_upload_limit(),
+            ).id
+        except ValidationFailed as exc:
+            for key, message in (exc.errors or {"file": exc.message}).items():
+                refused[f"{'file' if key in ('file', 'kind', 'title') else key}-{code}"] = message
+    return added, refused
+
+
 @bp.post("/editeur/dossiers/<int:dossier_id>/auto-evaluation/<category>")
 @login_required
 def save_category(dossier_id: int, category: str) -> Any:
     """Save every answer of the category (and upload new files) in one transaction."""
     dossier, roles = _dossier(dossier_id)
-    session = db.session
-    requirements = [r for r in dossier_queries.applicable_requirements(session, dossier)
-                    if r.category == category]
-    errors: dict[str, dict[str, str]] = {}
-    typed: dict[str, dict[str, Any]] = {}
-    try:
-        for requirement in requirements:
-            code = requirement.code
-            form = request.form
-            typed[code] = {"status": form.get(f"status-{code}", ""),
-                           "justification": form.get(f"justification-{code}", ""),
-                           "evidence": [int(i) for i in form.getlist(f"evidence-{code}") if i.isdigit()]}
-            evidence_ids = list(typed[code]["evidence"])
-            upload = request.files.get(f"file-{code}")
-            if upload is not None and upload.filename:
-                try:
-                    new = evidence_files.add_evidence(
-                        session, dossier.organisation, actor=current_user, app=dossier.app,
-                        filename=upload.filename, data=upload.read(_upload_limit() + 1),
-                        kind=form.get(f"kind-{code}", ""),
-                        title=form.get(f"title-{code}", "") or upload.filename,
-                        valid_until=_parse_date(form.get(f"valid_until-{code}", "")),
-                        max_bytes=_upload_limit(),
-                    )
-                    evidence_ids.append(new.id)
-                except ValidationFailed as exc:
-                    errors[code] = {("file" if k in ("file", "kind", "title") else k): v
-                                    for k, v in (exc.errors or {"file": exc.message}).items()}
-                    continue
-            try:
-                dossiers.save_answer(session, dossier, code, actor=current_user,
-                                     status=typed[code]["status"] or None,
-                                     justification=typed[code]["justification"],
-                                     evidence_ids=evidence_ids, roles=roles)
-            except ValidationFailed as exc:
-                errors[code] = dict(exc.errors) if isinstance(exc.errors, dict) else {"status": exc.message}
-    except (Conflict, DomainError) as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
-    if errors:
-        # Nothing is kept when one answer is refused: the page shows what was typed.
-        db.rollback()
-        dossier = _dossier(dossier_id)[0]
-        return _category_page(dossier, category, errors=errors, typed=typed, status=422)
-    commit()
-    flash(_("Réponses enregistrées."), "success")
-    target = request.form.get("next_category")
-    if target:
-        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=target))
-    return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=category))
+    form = self_assessment_form([r.code for r in dossier_queries.applicable_requirements(db.session, dossier)
+                                 if r.category == category])
+
+    def action() -> None:
+        added, refused = _store_uploads(form, dossier)
+        try:
+            dossiers.save_answers(db.session, dossier, form.answers(added, skip=[k.partition("-")[2]
+                                                                              for k in refused]),
+                                  actor=current_user, roles=roles)
+        except ValidationFailed as exc:
+            if not refused:
+                raise
+            refused |= exc.errors if isinstance(exc.errors, dict) else {}
+        if refused:
+            # Nothing is kept when one answer is refused: the page shows what was typed.
+            raise ValidationFailed(next(iter(refused.values())), errors=refused)
+
+    here = url_for("dossiers.category", dossier_id=dossier.id, category=category)
+    if form.validate_on_submit() and apply_form(form, action, _("Réponses enregistrées.")):
+        target = form.next_category.data
+        return redirect(url_for("dossiers.category", dossier_id=dossier.id, category=target) if target
+                        else here)
+    errors = form.errors_by_code()
+    if not errors:
+        # Refused as a whole (the dossier was filed or changed meanwhile): the rule's reason.
+        if form.form_errors:
+            flash(str(form.form_errors[0]), "danger")
+        return redirect(here)
+    return _category_page(dossier, category, errors=errors, typed=form.typed(), status=422)
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/deposer")
@@ -252,23 +249,28 @@ def save_category(dossier_id: int, category: str) -> Any:
 def submit(dossier_id: int) -> Any:
     """Submit (or resubmit): a receipt on success, every problem listed otherwise."""
     dossier, roles = _dossier(dossier_id)
-    try:
-        dossiers.submit_dossier(db.session, dossier, actor=current_user, roles=roles)
-    except (ValidationFailed, TransitionRefused, Conflict) as exc:
-        db.rollback()
-        dossier = _dossier(dossier_id)[0]
-        answers = dossier_queries.current_answers(db.session, dossier, working=True)
-        messages = exc.errors if isinstance(exc.errors, list) else [exc.message]
-        return render_template(
-            "dossiers/assessment.html", dossier=dossier,
-            progress=dossier_queries.progress(db.session, dossier, answers),
-            problems=dossier_queries.submission_problems(db.session, dossier),
-            editable=dossier_queries.working_round(dossier) is not None,
-            submit_errors=messages if not isinstance(exc, Conflict) else [exc.message],
-        ), 409 if isinstance(exc, Conflict) else 422
-    commit()
-    flash(_("Dossier déposé. Voici votre accusé de réception."), "success")
-    return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
+    refused: list[DomainError] = []
+
+    def action() -> None:
+        try:
+            dossiers.submit_dossier(db.session, dossier, actor=current_user, roles=roles)
+        except DomainError as exc:
+            # The page lists every problem, and a concurrent filing answers 409.
+            refused.append(exc)
+            raise
+
+    if apply_form(FlaskForm(), action, _("Dossier déposé. Voici votre accusé de réception.")):
+        return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
+    exc = refused[0]
+    answers = dossier_queries.current_answers(db.session, dossier, working=True)
+    return render_template(
+        "dossiers/assessment.html", dossier=dossier,
+        progress=dossier_queries.progress(db.session, dossier, answers),
+        problems=dossier_queries.submission_problems(db.session, dossier),
+        editable=dossier_queries.working_round(dossier) is not None,
+        submit_errors=exc.errors if isinstance(exc.errors, list) and not isinstance(exc, Conflict)
+        else [exc.message],
+    ), 409 if isinstance(exc, Conflict) else 422
 
 
 @bp.get("/editeur/dossiers/<int:dossier_id>/accuse")
@@ -287,13 +289,9 @@ def receipt(dossier_id: int) -> Any:
                            evidence=evidence)
 
 
-def _back(dossier: Any, anchor: str = "") -> Any:
-    return redirect(url_for("dossiers.show", dossier_id=dossier.id) + anchor)
-
-
-def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
-    # Back to the form's section when refused, to the top of the dossier when done.
-    return _back(dossier) if attempt(action, success) else _back(dossier, anchor)
+def _show(dossier: Dossier, anchor: str = "") -> str:
+    # Actions go back to the top of the dossier when done, to the form's section when refused.
+    return url_for("dossiers.show", dossier_id=dossier.id) + anchor
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/complements")
@@ -301,30 +299,32 @@ def _act(dossier: Any, action: Any, success: str, anchor: str) -> Any:
 def answer(dossier_id: int) -> Any:
     """Answer the information request (text, optional new file, files from the library)."""
     dossier = _dossier(dossier_id)[0]
-    ids = [int(i) for i in request.form.getlist("evidence") if i.isdigit()]
+    form = InformationAnswerForm()
 
     def action() -> None:
-        upload = request.files.get("file")
-        if upload is not None and upload.filename:
-            new = evidence_files.add_evidence(
+        ids = list(form.evidence.data)
+        upload = form.upload
+        if upload is not None:
+            ids.append(evidence_files.add_evidence(
                 db.session, dossier.organisation, actor=current_user, app=dossier.app,
                 filename=upload.filename, data=upload.read(_upload_limit() + 1),
-                kind=request.form.get("kind", ""), title=request.form.get("title", "") or upload.filename,
-                max_bytes=_upload_limit())
-            ids.append(new.id)
-        dossiers.answer_information(db.session, dossier, actor=current_user,
-                                    answer=request.form.get("answer", ""), evidence_ids=ids)
+                kind=form.kind.data or "", title=form.title.data or upload.filename,
+                max_bytes=_upload_limit()).id)
+        dossiers.answer_information(db.session, dossier, actor=current_user, answer=form.answer.data or "",
+                                    evidence_ids=ids)
 
-    return _act(dossier, action, _("Réponse envoyée : l'instruction reprend."), "#complements")
+    return act(action, _("Réponse envoyée : l'instruction reprend."), _show(dossier),
+               failed_to=_show(dossier, "#complements"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/reserves")
 @login_required
 def lift(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)[0]
-    return _act(dossier, lambda: dossiers.lift_reservations(
+    return act(lambda: dossiers.lift_reservations(
         db.session, dossier, actor=current_user, statement=request.form.get("statement", "")),
-        _("Levée des réserves déclarée : un rapporteur va la confirmer."), "#reserves")
+        _("Levée des réserves déclarée : un rapporteur va la confirmer."), _show(dossier),
+        failed_to=_show(dossier, "#reserves"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/convention")
@@ -337,16 +337,17 @@ def sign(dossier_id: int) -> Any:
             raise ValidationFailed(_("Cochez la case pour accepter les termes de la convention."))
         dossiers.sign_agreement(db.session, dossier, actor=current_user)
 
-    return _act(dossier, action, _("Convention acceptée : l'application est référencée."), "#convention")
+    return act(action, _("Convention acceptée : l'application est référencée."), _show(dossier),
+               failed_to=_show(dossier, "#convention"))
 
 
 @bp.post("/editeur/dossiers/<int:dossier_id>/retrait")
 @login_required
 def withdraw(dossier_id: int) -> Any:
     dossier = _dossier(dossier_id)[0]
-    return _act(dossier, lambda: dossiers.withdraw_dossier(
+    return act(lambda: dossiers.withdraw_dossier(
         db.session, dossier, actor=current_user, reason=request.form.get("reason", "")),
-        _("Dossier retiré."), "#retrait")
+        _("Dossier retiré."), _show(dossier), failed_to=_show(dossier, "#retrait"))
 
 
 @bp.get("/pieces/<int:evidence_id>")

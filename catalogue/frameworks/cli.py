@@ -8,8 +8,10 @@ import click
 from flask.cli import AppGroup
 
 from catalogue import db
+from catalogue.accounts.services import find_user
 from catalogue.clock import today
 from catalogue.errors import DomainError
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks import services
 from catalogue.frameworks.lifecycle import STATE_LABELS
 from catalogue.frameworks.services import ImportOutcome
@@ -32,8 +34,6 @@ def import_command(paths: tuple[Path, ...], actor_email: str | None) -> None:
     """
     actor = None
     if actor_email:
-        from catalogue.accounts.services import find_user
-
         actor = find_user(db.session, actor_email)
         if actor is None:
             raise click.ClickException(f"Aucun compte n'a l'adresse {actor_email}.")
@@ -81,7 +81,7 @@ def _describe(result: services.ImportResult) -> str:
 @cli.command("list")
 def list_command() -> None:
     """Lister les versions importées, avec leur statut et leurs dates."""
-    summaries = services.list_frameworks(db.session)
+    summaries = framework_queries.list_frameworks(db.session)
     if not summaries:
         click.echo("Aucun référentiel importé. Utilisez « flask frameworks import FICHIER ».")
         return

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from catalogue import db
 from catalogue.api.caching import conditional
 from catalogue.errors import NotFound
-from catalogue.frameworks import services
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks.forms import CompareForm, ProfileFilterForm
 from catalogue.frameworks.models import FrameworkStatus
 from catalogue.frameworks.vocabulary import evidence_label, predicate_label
@@ -50,8 +50,8 @@ def index() -> Response:
     """Every imported version, grouped by code, with a form to compare two of them."""
 
     def build() -> str:
-        summaries = services.list_frameworks(db.session)
-        codes: dict[str, list[services.FrameworkSummary]] = {}
+        summaries = framework_queries.list_frameworks(db.session)
+        codes: dict[str, list[framework_queries.FrameworkSummary]] = {}
         for summary in summaries:
             codes.setdefault(summary.framework.code, []).append(summary)
         forms = {}
@@ -63,13 +63,13 @@ def index() -> Response:
                                           data={"de": labels[1], "a": labels[0]})
         return render_template("frameworks/index.html", codes=codes, compare_forms=forms)
 
-    return conditional(services.frameworks_token(db.session), build)
+    return conditional(framework_queries.frameworks_token(db.session), build)
 
 
 @bp.get("/<code>")
 def latest(code: str) -> Response:
     """A code alone leads to its version in force, or else to its newest version."""
-    framework = services.framework_in_force(db.session, code) or services.latest_published(
+    framework = framework_queries.framework_in_force(db.session, code) or framework_queries.latest_published(
         db.session, code
     )
     if framework is None:
@@ -80,7 +80,7 @@ def latest(code: str) -> Response:
 @bp.get("/<code>/comparer")
 def compare(code: str) -> Response:
     """The comparison form's target: validate the two versions, then go to their diff."""
-    summaries = services.list_frameworks(db.session, code)
+    summaries = framework_queries.list_frameworks(db.session, code)
     if not summaries:
         raise NotFound(_("Ce référentiel n'existe pas."))
     versions = [s.framework.version for s in summaries][::-1]
@@ -99,20 +99,20 @@ def show(code: str, version: str) -> Response:
     form = ProfileFilterForm(request.args, locale=_locale())
     filtering = form.submitted
     if filtering and not form.validate():
-        framework = services.get_framework(db.session, code, version)
+        framework = framework_queries.get_framework(db.session, code, version)
         return make_response(_render_version(framework, form, None), 400)
 
     def build() -> str:
-        framework = services.get_framework(db.session, code, version)
+        framework = framework_queries.get_framework(db.session, code, version)
         shown = (
-            services.requirements_for_profile(framework, form.profil.data or [])
+            framework_queries.requirements_for_profile(framework, form.profil.data or [])
             if filtering else None
         )
         return _render_version(framework, form, shown)
 
     # Frameworks are never deleted and the token covers them all: an ETag that matches was
     # given for this very URL under the same data, so a 304 needs no further look-up.
-    return conditional(services.frameworks_token(db.session), build)
+    return conditional(framework_queries.frameworks_token(db.session), build)
 
 
 def _render_version(framework: Any, form: ProfileFilterForm, shown: list[Any] | None) -> str:
@@ -130,8 +130,8 @@ def _render_version(framework: Any, form: ProfileFilterForm, shown: list[Any] | 
         by_category=by_category,
         mandatory_total=sum(1 for r in framework.requirements if r.mandatory),
         mandatory_shown=sum(1 for r in listed if r.mandatory),
-        previous=services.previous_version(db.session, framework),
-        following=services.next_version(db.session, framework),
+        previous=framework_queries.previous_version(db.session, framework),
+        following=framework_queries.next_version(db.session, framework),
     )
 
 
@@ -140,11 +140,11 @@ def diff(code: str, old: str, new: str) -> Response:
     """What changed from version `old` to version `new` of a framework."""
 
     def build() -> str:
-        before, after, changes = services.compare_versions(db.session, code, old, new)
+        before, after, changes = framework_queries.compare_versions(db.session, code, old, new)
         categories = {c.code: c for c in [*before.categories, *after.categories]}
         return render_template(
             "frameworks/diff.html", before=before, after=after, changes=changes,
             categories=categories,
         )
 
-    return conditional(services.frameworks_token(db.session), build)
+    return conditional(framework_queries.frameworks_token(db.session), build)

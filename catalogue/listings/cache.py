@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, scoped_session
 from catalogue import db
 from catalogue.clock import now
 from catalogue.listings import version_token
+from catalogue.listings.models import CatalogueVersion
 from catalogue.search import changes
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     Call it in the transaction of the change; the version bump commits or rolls
     back with it, and the purge runs only once the change is visible.
     """
-    from catalogue.listings.models import CatalogueVersion
-
     bumped = session.execute(
         update(CatalogueVersion)
         .where(CatalogueVersion.id == 1)
@@ -98,8 +97,6 @@ def version_key(session: Session) -> tuple[int, Any]:
     The ETag, the search index and the exports of one request all need it; a change
     of the catalogue in the transaction (``catalogue_changed``) forgets the value read.
     """
-    from catalogue.listings.models import CatalogueVersion
-
     # The plain session behind the request's scoped session (which does not proxy this).
     plain = session.registry() if isinstance(session, scoped_session) else session
     transaction = plain.get_transaction()

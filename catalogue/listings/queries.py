@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from catalogue.accounts.models import User
 from catalogue.apps.models import App
 from catalogue.commission.models import Agreement
 from catalogue.listings.labels import FACETS
-from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
+from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState, Report
+from catalogue.listings.models import ListingEventKind as K
 from catalogue.search import services as search
 from catalogue.search.index import BitmapSearch, CatalogueSearch, SearchRequest
 from catalogue.search.text import parse_query
@@ -226,8 +228,6 @@ def all_published(session: Session) -> Iterator[Listing]:
 
 def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
     """The latest publications, suspensions and delistings (Atom feed)."""
-    from catalogue.listings.models import ListingEventKind as K
-
     return list(session.scalars(
         select(ListingEvent)
         .where(ListingEvent.kind.in_((K.PUBLISHED, K.RENEWED, K.SUSPENDED, K.REINSTATED,
@@ -257,3 +257,12 @@ def agreed_data_categories(session: Session, listing: Listing) -> list[str]:
     if agreed is None:
         agreed = (listing.dossier.profile_snapshot or {}).get("data_categories")
     return [str(code) for code in agreed or []]
+
+
+def reports_of(session: Session, user: User) -> list[Report]:
+    """The reports a user filed, newest first, with their listing's app."""
+    return list(session.scalars(
+        select(Report).where(Report.reporter_id == user.id)
+        .options(joinedload(Report.listing).joinedload(Listing.app))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+    ))

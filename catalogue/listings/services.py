@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from catalogue.accounts.models import Role, User
+from catalogue.accounts.queries import users_with_role
 from catalogue.apps.models import App
 from catalogue.audit import services as audit
 from catalogue.clock import now
@@ -34,8 +35,10 @@ from catalogue.listings.models import (
     ReportKind,
     ReportStatus,
 )
+from catalogue.notifications import services as notifications
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
+from catalogue.settings import setting
 from workflows.engine import fire
 
 REPORT_TEXT_MIN = 10
@@ -44,8 +47,6 @@ TRIAGE_NOTE_MAX = 2000
 
 
 def _setting(name: str) -> Any:
-    from catalogue.settings import setting
-
     return setting(name)
 
 
@@ -189,9 +190,6 @@ def create_report(
     session: Session, listing: Listing, *, actor: User, kind: str, text: str
 ) -> Report:
     """A signed-in user reports a problem on a listing; the secretariat is told."""
-    from catalogue.accounts.queries import users_with_role
-    from catalogue.notifications import services as notifications
-
     if actor is None:
         raise PermissionDenied("Connectez-vous pour signaler un problème.")
     errors: dict[str, str] = {}
@@ -225,8 +223,6 @@ def triage_report(
     session: Session, report: Report, *, actor: User, status: str, note: str = ""
 ) -> Report:
     """The secretariat sets a report's status (in progress, resolved, dismissed)."""
-    from catalogue.notifications import services as notifications
-
     if actor is None or not actor.has_role(Role.SECRETARIAT):
         raise PermissionDenied("Seul le secrétariat traite les signalements.")
     try:
@@ -255,17 +251,6 @@ def triage_report(
             link="/compte/signalements",
         )
     return report
-
-
-def reports_of(session: Session, user: User) -> list[Report]:
-    """The reports a user filed, newest first, with their listing's app."""
-    from sqlalchemy.orm import joinedload
-
-    return list(session.scalars(
-        select(Report).where(Report.reporter_id == user.id)
-        .options(joinedload(Report.listing).joinedload(Listing.app))
-        .order_by(Report.created_at.desc(), Report.id.desc())
-    ))
 
 
 def get_report(session: Session, report_id: int) -> Report:

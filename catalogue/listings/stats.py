@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.commission.models import Decision
 from catalogue.dossiers.models import Dossier
+from catalogue.listings.cache import current_version
 from catalogue.listings.models import Listing, ListingEvent, ListingEventKind
 
 
@@ -139,8 +140,6 @@ def counts_by_state(session: Session) -> dict[str, int]:
 
 def stats_token(session: Session) -> str:
     """What the figures depend on, cheaply: catalogue version and decision count/last id."""
-    from catalogue.listings.cache import current_version
-
     n, last = session.execute(select(func.count(Decision.id), func.max(Decision.id))).one()
     return f"{current_version(session)}-{n}-{last}"
 

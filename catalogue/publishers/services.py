@@ -18,6 +18,7 @@ from catalogue.accounts import services as accounts
 from catalogue.accounts.models import Role, User
 from catalogue.audit import services as audit
 from catalogue.clock import now
+from catalogue.dossiers.models import Evidence
 from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
 from catalogue.notifications import services as notifications
 from catalogue.publishers.identifiers import normalise, siren_problem, siret_problem
@@ -183,8 +184,6 @@ def verify_organisation(
 ) -> Organisation:
     """The secretariat verifies (or rejects, with a reason) a pending organisation against
     its registration extract."""
-    from catalogue.dossiers.models import Evidence
-
     if actor is None or not actor.has_role(Role.SECRETARIAT):
         raise PermissionDenied("Seul le secrétariat vérifie les organisations.")
     if organisation.status == OrganisationStatus.VERIFIED and approve:

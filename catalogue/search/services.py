@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Integer, Subquery, bindparam, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue.apps.models import App
+from catalogue.listings.labels import label
+from catalogue.listings.models import Listing
 from catalogue.search import changes
 from catalogue.search.text import SearchQuery, index_text, parse_query
 
@@ -58,8 +61,6 @@ def _dialect(session: Session) -> str:
 
 def document_for(listing: object) -> Document:
     """The searchable text of a listing: name; summary, description, publisher, category."""
-    from catalogue.listings.labels import label
-
     app = listing.app  # type: ignore[attr-defined]
     body = " ".join(
         part
@@ -131,9 +132,6 @@ def index_listing(session: Session, listing: object) -> None:
 
 def reindex(session: Session, *, batch: int = 1000) -> int:
     """Rebuild the whole index from the listings (``flask search reindex``)."""
-    from catalogue.apps.models import App
-    from catalogue.listings.models import Listing
-
     session.execute(text("DELETE FROM search_fts"))
     changes.mark_changed(session)
     total = 0

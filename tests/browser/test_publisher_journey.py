@@ -45,7 +45,7 @@ with app.app_context():
     else:  # answer every requirement outside the eligibility category, as the publisher would
         owner = session.scalar(select(User).where(User.email == sys.argv[3]))
         dossier = session.scalar(select(Dossier).where(Dossier.organisation_id == organisation.id))
-        library = {}
+        library, answers = {}, []
         for requirement in dossier_queries.applicable_requirements(session, dossier):
             if requirement.category == "eligibility":
                 continue
@@ -56,8 +56,8 @@ with app.app_context():
                         session, organisation, actor=owner, app=dossier.app, filename=kind + ".pdf",
                         data=sample_pdf(kind), kind=kind, title=kind).id
                 ids.append(library[kind])
-            dossiers.save_answer(session, dossier, requirement.code, actor=owner, status="compliant",
-                                 justification="Mesure en place.", evidence_ids=ids)
+            answers.append(dossiers.AnswerInput(requirement.code, "compliant", "Mesure en place.", ids))
+        dossiers.save_answers(session, dossier, answers, actor=owner)
     db.commit()
 """
 

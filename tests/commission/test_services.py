@@ -10,10 +10,13 @@ from sqlalchemy import select
 from catalogue.accounts.models import Role
 from catalogue.audit.services import verify_chain
 from catalogue.clock import now, today
+from catalogue.commission import dashboards as commission_dashboards
 from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import (
     AdmissibilityDecision,
+    AgendaItem,
     AgendaItemOutcome,
     Agreement,
     Assignment,
@@ -208,7 +211,7 @@ def test_information_request_stops_the_clock_and_the_answer_pushes_the_due_date(
 @pytest.fixture
 def scheduled(session, team, review_dossier, advance):
     dossier = advance(review_dossier(), "scheduled")
-    item = session.scalar(select(commission.AgendaItem).where(commission.AgendaItem.dossier_id == dossier.id))
+    item = session.scalar(select(AgendaItem).where(AgendaItem.dossier_id == dossier.id))
     return dossier, item
 
 
@@ -216,21 +219,21 @@ def test_votes_are_refused_outside_an_open_session_twice_absent_or_conflicted(se
     dossier, item = scheduled
     m1, m2, m3, m4 = team.members
     with pytest.raises(PermissionDenied, match="séance ouverte"):
-        commission.cast_vote(session, item, actor=m1, choice="favourable")
+        commission_sessions.cast_vote(session, item, actor=m1, choice="favourable")
     commission.declare_interest(session, actor=m4, organisation_id=dossier.organisation_id,
                                 nature="Conjoint salarié", started_on=today())
     open_with_attendance(item.session, team, present=[m1, m2, m4, team.chair])
-    commission.cast_vote(session, item, actor=m1, choice="favourable")
+    commission_sessions.cast_vote(session, item, actor=m1, choice="favourable")
     with pytest.raises(Conflict, match="déjà voté"):
-        commission.cast_vote(session, item, actor=m1, choice="unfavourable")
+        commission_sessions.cast_vote(session, item, actor=m1, choice="unfavourable")
     with pytest.raises(PermissionDenied, match="présents"):
-        commission.cast_vote(session, item, actor=m3, choice="favourable")
+        commission_sessions.cast_vote(session, item, actor=m3, choice="favourable")
     with pytest.raises(PermissionDenied, match="intérêt"):
-        commission.cast_vote(session, item, actor=m4, choice="favourable")
+        commission_sessions.cast_vote(session, item, actor=m4, choice="favourable")
     with pytest.raises(PermissionDenied, match="membres"):
-        commission.cast_vote(session, item, actor=team.rapporteurs[0], choice="favourable")
+        commission_sessions.cast_vote(session, item, actor=team.rapporteurs[0], choice="favourable")
     with pytest.raises(ValidationFailed):
-        commission.cast_vote(session, item, actor=m2, choice="peut-être")
+        commission_sessions.cast_vote(session, item, actor=m2, choice="peut-être")
 
 
 def test_no_opinion_without_quorum(session, team, scheduled):
@@ -238,9 +241,9 @@ def test_no_opinion_without_quorum(session, team, scheduled):
     # Five sitting members: quorum is three.
     assert commission_queries.quorum_required(session) == 3
     open_with_attendance(item.session, team, present=[team.members[0], team.chair])
-    commission.cast_vote(session, item, actor=team.members[0], choice="favourable")
+    commission_sessions.cast_vote(session, item, actor=team.members[0], choice="favourable")
     with pytest.raises(TransitionRefused, match="Quorum non atteint : 2 membre"):
-        commission.issue_opinion(session, item, actor=team.chair)
+        commission_sessions.issue_opinion(session, item, actor=team.chair)
     assert dossier.state == S.SCHEDULED
 
 
@@ -248,8 +251,8 @@ def test_quorum_setting_overrides_the_majority(app, session, team, scheduled, mo
     monkeypatch.setitem(app.config, "QUORUM", 2)
     dossier, item = scheduled
     open_with_attendance(item.session, team, present=[team.members[0], team.chair])
-    commission.cast_vote(session, item, actor=team.members[0], choice="favourable")
-    commission.issue_opinion(session, item, actor=team.chair)
+    commission_sessions.cast_vote(session, item, actor=team.members[0], choice="favourable")
+    commission_sessions.issue_opinion(session, item, actor=team.chair)
     assert dossier.state == S.OPINION_ISSUED
 
 
@@ -259,8 +262,8 @@ def test_opinion_is_the_majority_of_votes_cast_abstentions_aside(session, team, 
     m1, m2, m3, m4 = team.members
     for voter, choice in ((m1, "abstention"), (m2, "abstention"), (m3, "abstention"),
                           (m4, "unfavourable"), (team.chair, "abstention")):
-        commission.cast_vote(session, item, actor=voter, choice=choice)
-    opinion = commission.issue_opinion(session, item, actor=team.chair)
+        commission_sessions.cast_vote(session, item, actor=voter, choice=choice)
+    opinion = commission_sessions.issue_opinion(session, item, actor=team.chair)
     assert opinion.value == OpinionValue.UNFAVOURABLE
     assert opinion.tally["abstention"] == 4 and opinion.tally["unfavourable"] == 1
     assert item.outcome == AgendaItemOutcome.OPINION_ISSUED
@@ -272,8 +275,8 @@ def test_the_chair_breaks_a_tie(session, team, scheduled):
     m1, m2, m3, _ = team.members
     for voter, choice in ((m1, "favourable"), (m2, "unfavourable"), (m3, "unfavourable"),
                           (team.chair, "favourable")):
-        commission.cast_vote(session, item, actor=voter, choice=choice)
-    assert commission.issue_opinion(session, item, actor=team.chair).value == OpinionValue.FAVOURABLE
+        commission_sessions.cast_vote(session, item, actor=voter, choice=choice)
+    assert commission_sessions.issue_opinion(session, item, actor=team.chair).value == OpinionValue.FAVOURABLE
 
 
 def test_tie_without_the_chairs_vote_is_refused_with_the_reason():
@@ -289,10 +292,10 @@ def test_reservations_need_their_text(session, team, scheduled):
     _dossier, item = scheduled
     open_with_attendance(item.session, team)
     for voter in team.voters[:3]:
-        commission.cast_vote(session, item, actor=voter, choice="favourable_with_reservations")
+        commission_sessions.cast_vote(session, item, actor=voter, choice="favourable_with_reservations")
     with pytest.raises(TransitionRefused, match="réserves"):
-        commission.issue_opinion(session, item, actor=team.chair)
-    opinion = commission.issue_opinion(session, item, actor=team.chair,
+        commission_sessions.issue_opinion(session, item, actor=team.chair)
+    opinion = commission_sessions.issue_opinion(session, item, actor=team.chair,
                                        reservations="Publier la politique de confidentialité mise à jour.")
     assert opinion.reservations.startswith("Publier")
 
@@ -301,12 +304,12 @@ def test_postpone_needs_a_reason_and_frees_the_dossier_for_another_session(sessi
     dossier, item = scheduled
     open_with_attendance(item.session, team)
     with pytest.raises(TransitionRefused, match="motif"):
-        commission.postpone_item(session, item, actor=team.chair, reason="")
-    commission.postpone_item(session, item, actor=team.chair, reason="Rapporteur absent")
+        commission_sessions.postpone_item(session, item, actor=team.chair, reason="")
+    commission_sessions.postpone_item(session, item, actor=team.chair, reason="Rapporteur absent")
     assert dossier.state == S.READY_FOR_COMMISSION and item.outcome == AgendaItemOutcome.POSTPONED
     with pytest.raises(TransitionRefused, match="programmée"):
-        commission.schedule_dossier(session, dossier, item.session, actor=team.secretariat)
-    later = commission.plan_session(session, actor=team.secretariat, title="Séance suivante",
+        commission_sessions.schedule_dossier(session, dossier, item.session, actor=team.secretariat)
+    later = commission_sessions.plan_session(session, actor=team.secretariat, title="Séance suivante",
                                     scheduled_at=now() + timedelta(days=30), dossier_ids=[dossier.id])
     assert dossier.state == S.SCHEDULED and later.items[0].dossier_id == dossier.id
 
@@ -318,12 +321,12 @@ def test_closing_needs_every_item_treated_and_freezes_the_minutes(session, team,
                                 nature="Conjoint salarié", started_on=today())
     open_with_attendance(item.session, team, present=[*team.members[:3], m4, team.chair])
     with pytest.raises(ValidationFailed, match=dossier.reference):
-        commission.close_session(session, item.session, actor=team.chair)
+        commission_sessions.close_session(session, item.session, actor=team.chair)
     for voter in team.members[:2]:
-        commission.cast_vote(session, item, actor=voter, choice="favourable")
-    commission.cast_vote(session, item, actor=team.chair, choice="unfavourable")
-    commission.issue_opinion(session, item, actor=team.chair)
-    closed = commission.close_session(session, item.session, actor=team.chair)
+        commission_sessions.cast_vote(session, item, actor=voter, choice="favourable")
+    commission_sessions.cast_vote(session, item, actor=team.chair, choice="unfavourable")
+    commission_sessions.issue_opinion(session, item, actor=team.chair)
+    closed = commission_sessions.close_session(session, item.session, actor=team.chair)
     minutes = closed.minutes
     assert "Présents : Membre 1, Membre 2, Membre 3, Membre 4, Paule Présidente" in minutes
     assert "- Membre 1 : Favorable" in minutes and "- Paule Présidente : Défavorable" in minutes
@@ -331,16 +334,16 @@ def test_closing_needs_every_item_treated_and_freezes_the_minutes(session, team,
     assert "- Membre 4 : intérêt déclaré lié à l'éditeur" in minutes
     assert "- Membre 3 : présent, n'a pas voté" in minutes
     with pytest.raises(PermissionDenied):
-        commission.cast_vote(session, item, actor=team.members[2], choice="favourable")
+        commission_sessions.cast_vote(session, item, actor=team.members[2], choice="favourable")
 
 
 def test_only_the_chair_runs_a_session(session, team, scheduled):
     _, item = scheduled
     with pytest.raises(PermissionDenied):
-        commission.open_session(session, item.session, actor=team.members[0])
-    commission.open_session(session, item.session, actor=team.chair)
+        commission_sessions.open_session(session, item.session, actor=team.members[0])
+    commission_sessions.open_session(session, item.session, actor=team.chair)
     with pytest.raises(Conflict):
-        commission.open_session(session, item.session, actor=team.chair)
+        commission_sessions.open_session(session, item.session, actor=team.chair)
 
 
 # --- Decision ------------------------------------------------------------------------------------
@@ -410,20 +413,20 @@ def test_dashboards(session, team, review_dossier, advance, clock):
     advance(review_dossier(), "opinion_issued")
     late = advance(review_dossier(), "under_evaluation")
     clock.shift(timedelta(days=61))
-    stats = commission.secretariat_dashboard(session)
+    stats = commission_dashboards.secretariat_dashboard(session)
     assert stats.counts["opinion_issued"] == 1 and stats.counts["under_evaluation"] == 1
     assert stats.review_days_median == 0 and stats.reviewed == 1
     assert [r.dossier for r in stats.overdue] == [late]
-    rows = commission.rapporteur_dashboard(session, team.rapporteurs[0])
+    rows = commission_dashboards.rapporteur_dashboard(session, team.rapporteurs[0])
     assert late in [r.dossier for r in rows]
-    queue = commission.queue(session)
+    queue = commission_dashboards.queue(session)
     assert queue[0].dossier == late and queue[0].overdue
 
 
 def test_percentile_is_nearest_rank():
-    assert commission._percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
-    assert commission._percentile([5], 0.9) == 5
-    assert commission._percentile([], 0.9) is None
+    assert commission_dashboards._percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
+    assert commission_dashboards._percentile([5], 0.9) == 5
+    assert commission_dashboards._percentile([], 0.9) is None
 
 
 def test_verdict_values_are_the_three_of_design():

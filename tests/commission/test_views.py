@@ -13,6 +13,7 @@ from catalogue.accounts.models import Role
 from catalogue.clock import now, today
 from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import AgendaItem, Assignment, Opinion
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import DossierState
@@ -239,7 +240,7 @@ def test_opinion_without_quorum_is_refused_on_the_page(client, login, team, revi
     dossier = advance(review_dossier(), "scheduled")
     item = session.scalar(select(AgendaItem).where(AgendaItem.dossier_id == dossier.id))
     open_with_attendance(item.session, team, present=[team.chair])
-    commission.cast_vote(session, item, actor=team.chair, choice="favourable")
+    commission_sessions.cast_vote(session, item, actor=team.chair, choice="favourable")
     login(team.chair)
     response = client.post(f"/commission/seances/{item.session_id}/points/{item.id}/avis",
                            data={}, follow_redirects=True)

@@ -319,3 +319,36 @@ def test_lift_reservations_is_recorded_for_the_rapporteur(session, make_submitte
         Notification.user_id == team.rapporteurs[0].id,
         Notification.message == "dossier_reservations_lifted"))
     assert isinstance(dossier, Dossier)
+
+
+def test_answers_are_saved_together_or_not_at_all_with_one_audit_event(session, make_dossier, clock):
+    dossier = make_dossier()
+    owner = owner_of(session, dossier.organisation)
+    requirements = dossier_queries.applicable_requirements(session, dossier)
+    strict = next(r for r in requirements if not r.allow_not_applicable)
+    others = [r for r in requirements if r is not strict][:3]
+    version = dossier.version_id
+    with pytest.raises(ValidationFailed) as caught:
+        dossiers.save_answers(session, dossier, [
+            *(dossiers.AnswerInput(r.code, "compliant", "En place.") for r in others),
+            dossiers.AnswerInput(strict.code, "not_applicable"),
+            dossiers.AnswerInput(others[0].code, "peut-être"),
+        ], actor=owner)
+    assert set(caught.value.errors) == {f"status-{strict.code}", f"status-{others[0].code}"}
+    assert dossier_queries.current_answers(session, dossier, working=True) == {}
+    events = session.scalar(select(func.count(AuditEvent.id))
+                            .where(AuditEvent.action == "dossier.answers_saved"))
+    saved = dossiers.save_answers(session, dossier, [dossiers.AnswerInput(r.code, "compliant", " En place. ")
+                                                     for r in others], actor=owner)
+    assert [a.requirement.code for a in saved] == [r.code for r in others]
+    current = dossier_queries.current_answers(session, dossier, working=True)
+    assert {a.justification for a in current.values()} == {"En place."}
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "dossier.answers_saved")
+                              .order_by(AuditEvent.id.desc()).limit(1))
+    assert session.scalar(select(func.count(AuditEvent.id))
+                          .where(AuditEvent.action == "dossier.answers_saved")) == events + 1
+    assert [c["requirement"] for c in event.payload["answers"]] == [r.code for r in others]
+    assert all(c["before"] is None and c["after"]["status"] == "compliant" for c in event.payload["answers"])
+    assert dossier.version_id == version + 1
+    with pytest.raises(NotFound):
+        dossiers.save_answers(session, dossier, [dossiers.AnswerInput("NOPE-99", "compliant")], actor=owner)

@@ -140,3 +140,27 @@ def test_follow_up_page_shows_state_next_actor_and_withdrawal(client, login, ses
                 data={"csrf_token": csrf_token(client, url), "reason": "Refonte du produit."})
     dossier = session.get(Dossier, dossier_id)
     assert dossier.state == DossierState.WITHDRAWN
+
+
+def test_every_refused_answer_of_a_category_is_listed_with_what_was_typed(
+        client, login, session, make_dossier, clock):
+    dossier, _owner = _ready(session, make_dossier, login, client)
+    requirements = [r for r in dossier_queries.applicable_requirements(session, dossier)
+                    if r.category == "eligibility"]
+    strict = next(r.code for r in requirements if not r.allow_not_applicable)
+    other, third = [r.code for r in requirements if r.code != strict][:2]
+    url = f"/editeur/dossiers/{dossier.id}/auto-evaluation/eligibility"
+    data = {"csrf_token": csrf_token(client, url), f"status-{strict}": "not_applicable",
+            f"status-{other}": "compliant", f"evidence-{other}": ["abc"],
+            f"valid_until-{other}": "2026-13-45", f"kind-{other}": "purpose_statement",
+            f"file-{other}": (io.BytesIO(sample_pdf("Note")), "note.pdf"),
+            f"status-{third}": "compliant", f"justification-{third}": "x" * 10_001}
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'href="#status-{strict}"' in html and "ne peut pas être déclarée non applicable" in html
+    assert f'href="#valid_until-{other}"' in html and "Date invalide" in html
+    assert f'href="#justification-{third}"' in html and "Texte trop long" in html
+    assert f'id="status-{other}-compliant" value="compliant" checked' in html
+    assert session.scalar(select(Answer.id).where(Answer.dossier_id == dossier.id)) is None
+    assert session.scalar(select(Evidence.id).where(Evidence.app_id == dossier.app_id)) is None

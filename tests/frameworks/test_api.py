@@ -9,14 +9,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 
 from catalogue import db
-from catalogue.frameworks import services
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks.applicability import applicable_requirements
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.vocabulary import PREDICATES
 
 
 def wave(version: str):
-    return services.get_framework(db.session, "ENS", version)
+    return framework_queries.get_framework(db.session, "ENS", version)
 
 
 @pytest.fixture

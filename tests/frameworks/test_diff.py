@@ -10,12 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from catalogue.frameworks.diff import Segment, diff_frameworks, word_diff
-from catalogue.frameworks.loader import (
-    DATA_DIR,
-    FrameworkSpec,
-    RequirementSpec,
-    load_framework_file,
-)
+from catalogue.frameworks.loader import DATA_DIR, load_framework_file
+from catalogue.frameworks.specs import FrameworkSpec, RequirementSpec
 
 
 def spec_req(code: str, position: int, **changes) -> RequirementSpec:

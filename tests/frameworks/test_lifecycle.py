@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from catalogue.audit.models import AuditEvent
 from catalogue.clock import now, today
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks import services
 from catalogue.frameworks.lifecycle import FRAMEWORK_LIFECYCLE, bring_into_force
 from catalogue.frameworks.loader import load_framework_file
@@ -61,7 +62,7 @@ def test_waves_come_into_force_on_their_date_in_paris(session, clock):
     assert bring_into_force(session, today()) == 1
     assert first.status is S.RETIRED and first.retired_at == now()
     assert second.status is S.IN_FORCE and second.in_force_at == now()
-    assert services.framework_in_force(session) is second
+    assert framework_queries.framework_in_force(session) is second
 
     retire = events(session, "framework.retire")
     assert len(retire) == 1
@@ -126,7 +127,7 @@ def test_a_draft_imported_late_is_retired_without_coming_into_force(session, clo
 
     assert bring_into_force(session, today()) == 0
     assert late.status is S.RETIRED and late.in_force_at is None
-    assert services.framework_in_force(session).version == "2027.1"
+    assert framework_queries.framework_in_force(session).version == "2027.1"
 
 
 def test_the_database_allows_one_version_in_force_per_code(session, clock):

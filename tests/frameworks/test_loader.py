@@ -13,11 +13,11 @@ from catalogue.frameworks.diff import diff_frameworks
 from catalogue.frameworks.loader import (
     DATA_DIR,
     FrameworkFileError,
-    FrameworkSpec,
     content_hash,
     load_framework_file,
     parse_framework,
 )
+from catalogue.frameworks.specs import FrameworkSpec
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
 
 WAVE_2026 = DATA_DIR / "ens-2026.1.yaml"

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from catalogue import db
-from catalogue.frameworks import services
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks.applicability import applicable_requirements
 from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
 
@@ -16,7 +16,7 @@ from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
 def wave(version: str):
     """A fresh copy of a version: each request ends with a rollback that expires and
     detaches what the test loaded before it."""
-    return services.get_framework(db.session, "ENS", version)
+    return framework_queries.get_framework(db.session, "ENS", version)
 
 
 def text(response) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from catalogue.audit.models import AuditEvent
 from catalogue.errors import Conflict, NotFound, ValidationFailed
+from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks import services
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.loader import content_hash, load_framework_file
@@ -190,28 +191,28 @@ def test_versions_must_come_into_force_in_the_order_of_their_numbers(session):
 
 
 def test_get_framework_and_not_found(session, ens_waves):
-    assert services.get_framework(session, "ENS", "2027.1") is ens_waves.wave_2027
+    assert framework_queries.get_framework(session, "ENS", "2027.1") is ens_waves.wave_2027
     with pytest.raises(NotFound) as caught:
-        services.get_framework(session, "ENS", "1999.1")
+        framework_queries.get_framework(session, "ENS", "1999.1")
     assert caught.value.message == "Le référentiel ENS 1999.1 n'existe pas."
 
 
 def test_version_in_force_latest_published_and_by_date(session, ens_waves):
-    assert services.framework_in_force(session) is ens_waves.wave_2026
-    assert services.latest_published(session) is ens_waves.wave_2027
-    assert services.framework_in_force(session, "ENS", on=date(2027, 2, 1)) is ens_waves.wave_2027
-    assert services.framework_in_force(session, "ENS", on=date(2026, 12, 31)) is ens_waves.wave_2026
-    assert services.framework_in_force(session, "ENS", on=date(2025, 12, 31)) is None
-    assert services.framework_in_force(session, "XYZ") is None
-    assert services.latest_published(session, "XYZ") is None
-    assert services.previous_version(session, ens_waves.wave_2027) is ens_waves.wave_2026
-    assert services.next_version(session, ens_waves.wave_2026) is ens_waves.wave_2027
-    assert services.next_version(session, ens_waves.wave_2027) is None
+    assert framework_queries.framework_in_force(session) is ens_waves.wave_2026
+    assert framework_queries.latest_published(session) is ens_waves.wave_2027
+    assert framework_queries.framework_in_force(session, "ENS", on=date(2027, 2, 1)) is ens_waves.wave_2027
+    assert framework_queries.framework_in_force(session, "ENS", on=date(2026, 12, 31)) is ens_waves.wave_2026
+    assert framework_queries.framework_in_force(session, "ENS", on=date(2025, 12, 31)) is None
+    assert framework_queries.framework_in_force(session, "XYZ") is None
+    assert framework_queries.latest_published(session, "XYZ") is None
+    assert framework_queries.previous_version(session, ens_waves.wave_2027) is ens_waves.wave_2026
+    assert framework_queries.next_version(session, ens_waves.wave_2026) is ens_waves.wave_2027
+    assert framework_queries.next_version(session, ens_waves.wave_2027) is None
 
 
 def test_list_frameworks_counts_requirements_in_two_queries(session, ens_waves, count_queries):
     with count_queries() as counter:
-        summaries = services.list_frameworks(session)
+        summaries = framework_queries.list_frameworks(session)
     assert counter.count == 2
     assert [s.framework.version for s in summaries] == ["2027.1", "2026.1"]
     for summary in summaries:
@@ -223,25 +224,25 @@ def test_list_frameworks_counts_requirements_in_two_queries(session, ens_waves, 
 
 def test_requirements_for_profile_keeps_only_applicable_ones(session, ens_waves):
     framework = ens_waves.wave_2026
-    bare = services.requirements_for_profile(framework, [])
+    bare = framework_queries.requirements_for_profile(framework, [])
     assert bare and all(not r.applies_if for r in bare)
-    with_ai = services.requirements_for_profile(framework, {"uses_ai": True})
+    with_ai = framework_queries.requirements_for_profile(framework, {"uses_ai": True})
     assert {r.code for r in with_ai} - {r.code for r in bare}
     assert all(set(r.applies_if) <= {"uses_ai"} for r in with_ai)
-    every = services.requirements_for_profile(framework, list(PREDICATES))
+    every = framework_queries.requirements_for_profile(framework, list(PREDICATES))
     assert len(every) == len(framework.requirements)
     with pytest.raises(ValueError, match="flies"):
-        services.requirements_for_profile(framework, ["flies"])
+        framework_queries.requirements_for_profile(framework, ["flies"])
 
 
 def test_the_version_token_moves_with_every_change(session):
-    empty = services.frameworks_token(session)
+    empty = framework_queries.frameworks_token(session)
     services.import_framework(session, WAVE_2026)
-    imported = services.frameworks_token(session)
+    imported = framework_queries.frameworks_token(session)
     services.import_framework(session, WAVE_2026)
-    assert services.frameworks_token(session) == imported != empty
+    assert framework_queries.frameworks_token(session) == imported != empty
     bring_into_force(session, date(2026, 1, 1))
-    assert services.frameworks_token(session) != imported
+    assert framework_queries.frameworks_token(session) != imported
 
 
 def test_a_draft_something_points_at_is_not_rewritten(session, make_dossier):

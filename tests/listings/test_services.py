@@ -24,6 +24,7 @@ from catalogue.listings.models import (
     ListingState,
     ReportStatus,
 )
+from catalogue.listings.queries import reports_of
 from catalogue.listings.services import paris_date
 from catalogue.notifications.models import Notification
 from workflows.engine import TransitionRefused, available
@@ -205,7 +206,7 @@ def test_reports_are_created_triaged_and_validated(session: Any, bulk_listings: 
     listings.triage_report(session, report, actor=secretariat, status="resolved",
                            note="L'éditeur a corrigé la faille.")
     assert report.status == ReportStatus.RESOLVED
-    assert [r.id for r in listings.reports_of(session, reporter)] == [report.id]
+    assert [r.id for r in reports_of(session, reporter)] == [report.id]
     from catalogue.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):

@@ -26,6 +26,7 @@ from catalogue.audit import services as audit
 from catalogue.audit.models import AuditEvent
 from catalogue.clock import now, today
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import (
     AgendaItem,
     CommissionSession,
@@ -182,7 +183,7 @@ class DossierLifecycle(RuleBasedStateMachine):
     @rule()
     def plan_session(self) -> None:
         def plan() -> None:
-            planned = commission.plan_session(self.session, actor=self.actors["secretariat"],
+            planned = commission_sessions.plan_session(self.session, actor=self.actors["secretariat"],
                                               title="Séance", scheduled_at=now() + timedelta(days=1),
                                               dossier_ids=[])
             self.session_id = planned.id
@@ -195,8 +196,9 @@ class DossierLifecycle(RuleBasedStateMachine):
         if planned is None:
             return
         voters = [self.actors[k] for k in ("member", "conflicted", "chair")] + self.world["extra_voters"]
-        self.attempt(lambda: commission.open_session(self.session, planned, actor=self.actors["chair"]))
-        self.attempt(lambda: commission.record_attendance(
+        self.attempt(lambda: commission_sessions.open_session(self.session, planned,
+                                                              actor=self.actors["chair"]))
+        self.attempt(lambda: commission_sessions.record_attendance(
             self.session, planned, actor=self.actors["chair"], present_ids=[u.id for u in voters]))
 
     @rule(who=st.sampled_from(["member", "conflicted", "chair", "extra0", "extra1", "extra2"]),
@@ -207,7 +209,7 @@ class DossierLifecycle(RuleBasedStateMachine):
         if item is None:
             return
         voter = (self.world["extra_voters"][int(who[-1])] if who.startswith("extra") else self.actors[who])
-        self.attempt(lambda: commission.cast_vote(self.session, item, actor=voter, choice=choice))
+        self.attempt(lambda: commission_sessions.cast_vote(self.session, item, actor=voter, choice=choice))
 
     @rule()
     def conflicted_member_declares_interest_again(self) -> None:

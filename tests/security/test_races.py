@@ -19,6 +19,7 @@ from catalogue import db
 from catalogue.accounts.models import User
 from catalogue.audit import services as audit
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import AgendaItem, Decision, Vote
 from catalogue.dossiers.models import Dossier, DossierState
 from catalogue.errors import DomainError
@@ -125,7 +126,7 @@ def test_two_votes_by_one_member_exactly_one_is_counted(app, committed, request)
         def vote(choice: str, item_id: int = item_id) -> Callable[[Session], Any]:
             def load(session: Session) -> Callable[[], Any]:
                 item, actor = session.get(AgendaItem, item_id), session.get(User, member_id)
-                return lambda: commission.cast_vote(session, item, actor=actor, choice=choice)
+                return lambda: commission_sessions.cast_vote(session, item, actor=actor, choice=choice)
             return load
 
         outcomes = race(app, vote("favourable"), vote("unfavourable"))

@@ -22,6 +22,7 @@ from catalogue.accounts.models import Role, User
 from catalogue.apps import services as apps
 from catalogue.clock import now
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import AgendaItem
 from catalogue.consents import services as consents
 from catalogue.dossiers import evidence as evidence_files
@@ -114,7 +115,7 @@ def build_world(request: Any) -> World:
     apps.set_logo(session, listed_app, actor=owner_a, data=sample_png("Logo", (128, 128)))
     closed = session.get(AgendaItem, session.scalar(
         select(AgendaItem.id).where(AgendaItem.dossier_id == _dossier_of(session, listing.app_id)))).session
-    commission.close_session(session, closed, actor=team.chair)
+    commission_sessions.close_session(session, closed, actor=team.chair)
     filed_evidence = session.scalar(
         select(answer_evidence.c.evidence_id).join(Answer, Answer.id == answer_evidence.c.answer_id)
         .where(Answer.dossier_id == evaluation.id).limit(1))

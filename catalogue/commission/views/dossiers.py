@@ -16,8 +16,10 @@ from catalogue import db
 from catalogue.accounts.auth import roles_required
 from catalogue.accounts.models import Role
 from catalogue.audit import services as audit
+from catalogue.commission import dashboards as commission_dashboards
 from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.forms import (
     InformationRequestForm,
     RapporteursForm,
@@ -52,8 +54,8 @@ def home() -> str:
     the sessions to come."""
     stats = None
     if current_user.has_role(Role.SECRETARIAT, Role.CHAIR, Role.DECISION_MAKER):
-        stats = commission.secretariat_dashboard(db.session)
-    assignments = (commission.rapporteur_dashboard(db.session, current_user)
+        stats = commission_dashboards.secretariat_dashboard(db.session)
+    assignments = (commission_dashboards.rapporteur_dashboard(db.session, current_user)
                    if current_user.has_role(Role.RAPPORTEUR) else [])
     sessions = db.session.scalars(
         select(CommissionSession).where(CommissionSession.state != SessionState.CLOSED)
@@ -61,7 +63,7 @@ def home() -> str:
     decisions_waiting = []
     if current_user.has_role(Role.DECISION_MAKER):
         conflicted = commission_queries.interest_organisations(db.session, current_user.id)
-        decisions_waiting = [r for r in commission.queue(db.session, states=[S.OPINION_ISSUED])
+        decisions_waiting = [r for r in commission_dashboards.queue(db.session, states=[S.OPINION_ISSUED])
                              if r.dossier.organisation_id not in conflicted]
     return render_template("commission/home.html", stats=stats, assignments=assignments,
                            sessions=sessions, decisions_waiting=decisions_waiting,
@@ -80,7 +82,8 @@ def queue() -> str:
     search = request.args.get("q", "")[:100]
     # A member with a declared interest does not even see that the publisher's dossiers exist.
     conflicted = commission_queries.interest_organisations(db.session, current_user.id)
-    rows = [r for r in commission.queue(db.session, states=states, overdue_only=overdue, search=search)
+    rows = [r for r in commission_dashboards.queue(db.session, states=states, overdue_only=overdue,
+                                                   search=search)
             if r.dossier.organisation_id not in conflicted]
     return render_template("commission/queue.html", rows=rows, selected=set(states), overdue=overdue,
                            search=search, states=[s.value for s in S if s != S.DRAFT])
@@ -153,7 +156,7 @@ def schedule(dossier_id: int) -> Response:
     def run(d: Dossier) -> None:
         if target is None:
             raise ValidationFailed(_("Choisissez la séance."))
-        commission.schedule_dossier(db.session, d, target, actor=current_user)
+        commission_sessions.schedule_dossier(db.session, d, target, actor=current_user)
 
     return _action(dossier_id, run, _("Dossier inscrit à l'ordre du jour."))
 

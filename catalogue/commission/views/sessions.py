@@ -18,8 +18,9 @@ from sqlalchemy.orm import selectinload
 from catalogue import db
 from catalogue.accounts.auth import roles_required
 from catalogue.accounts.models import Role
+from catalogue.commission import dashboards as commission_dashboards
 from catalogue.commission import queries as commission_queries
-from catalogue.commission import services as commission
+from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.forms import ReasonForm, SessionForm
 from catalogue.commission.models import (
     AgendaItem,
@@ -48,7 +49,7 @@ def sessions() -> str:
 def plan() -> Any:
     """Plan a session with an agenda of ready dossiers, in the order chosen."""
     form = SessionForm()
-    ready = commission.queue(db.session, states=[S.READY_FOR_COMMISSION])
+    ready = commission_dashboards.queue(db.session, states=[S.READY_FOR_COMMISSION])
     chosen: list[int] = []
     planned: list[CommissionSession] = []
     if request.method == "POST":
@@ -59,7 +60,7 @@ def plan() -> Any:
                 positions.append((int(raw) if raw.isdigit() else 999, row.dossier.id))
         chosen = [d for _, d in sorted(positions)]
     if form.validate_on_submit() and apply_form(
-            form, lambda: planned.append(commission.plan_session(
+            form, lambda: planned.append(commission_sessions.plan_session(
                 db.session, actor=current_user, title=form.title.data,
                 scheduled_at=form.scheduled_at.data.replace(tzinfo=UTC), location=form.location.data or "",
                 dossier_ids=chosen)),
@@ -117,8 +118,9 @@ def _item(row: CommissionSession, item_id: int) -> AgendaItem:
 @bp.post("/seances/<int:session_id>/ouvrir")
 @roles_required(Role.CHAIR)
 def open_session(session_id: int) -> Response:
-    return _session_action(session_id, lambda s: commission.open_session(db.session, s, actor=current_user),
-                           _("Séance ouverte : enregistrez les présences."))
+    return _session_action(
+        session_id, lambda s: commission_sessions.open_session(db.session, s, actor=current_user),
+        _("Séance ouverte : enregistrez les présences."))
 
 
 @bp.post("/seances/<int:session_id>/presences")
@@ -127,7 +129,7 @@ def attendance(session_id: int) -> Response:
     ids = [int(i) for i in request.form.getlist("present") if i.isdigit()]
     return _session_action(
         session_id,
-        lambda s: commission.record_attendance(db.session, s, actor=current_user, present_ids=ids),
+        lambda s: commission_sessions.record_attendance(db.session, s, actor=current_user, present_ids=ids),
         _("Présences enregistrées."))
 
 
@@ -135,7 +137,7 @@ def attendance(session_id: int) -> Response:
 @roles_required(Role.MEMBER, Role.CHAIR)
 def vote(session_id: int, item_id: int) -> Response:
     return _session_action(
-        session_id, lambda s: commission.cast_vote(db.session, _item(s, item_id), actor=current_user,
+        session_id, lambda s: commission_sessions.cast_vote(db.session, _item(s, item_id), actor=current_user,
                                                    choice=request.form.get("choice", "")),
         _("Vote enregistré."))
 
@@ -144,8 +146,9 @@ def vote(session_id: int, item_id: int) -> Response:
 @roles_required(Role.CHAIR)
 def opinion(session_id: int, item_id: int) -> Response:
     return _session_action(
-        session_id, lambda s: commission.issue_opinion(db.session, _item(s, item_id), actor=current_user,
-                                                       reservations=request.form.get("reservations", "")),
+        session_id, lambda s: commission_sessions.issue_opinion(
+            db.session, _item(s, item_id), actor=current_user,
+            reservations=request.form.get("reservations", "")),
         _("Avis de la commission enregistré."))
 
 
@@ -153,16 +156,17 @@ def opinion(session_id: int, item_id: int) -> Response:
 @roles_required(Role.CHAIR)
 def postpone(session_id: int, item_id: int) -> Response:
     return _session_action(
-        session_id, lambda s: commission.postpone_item(db.session, _item(s, item_id), actor=current_user,
-                                                       reason=request.form.get("reason", "")),
+        session_id, lambda s: commission_sessions.postpone_item(
+            db.session, _item(s, item_id), actor=current_user, reason=request.form.get("reason", "")),
         _("Point reporté."))
 
 
 @bp.post("/seances/<int:session_id>/clore")
 @roles_required(Role.CHAIR)
 def close(session_id: int) -> Response:
-    return _session_action(session_id, lambda s: commission.close_session(db.session, s, actor=current_user),
-                           _("Séance close : le procès-verbal est établi."))
+    return _session_action(
+        session_id, lambda s: commission_sessions.close_session(db.session, s, actor=current_user),
+        _("Séance close : le procès-verbal est établi."))
 
 
 @bp.get("/seances/<int:session_id>/proces-verbal")

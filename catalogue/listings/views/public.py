@@ -13,8 +13,10 @@ import json
 import re
 import shutil
 import tempfile
+from datetime import UTC
 from typing import IO, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -25,6 +27,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -34,8 +37,9 @@ from catalogue import db
 from catalogue.accounts.auth import login_required
 from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
+from catalogue.clock import now
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
-from catalogue.errors import DomainError, NotFound
+from catalogue.errors import NotFound
 from catalogue.listings import cache, exports, queries, stats
 from catalogue.listings import services as listing_services
 from catalogue.listings.forms import ReportForm
@@ -43,7 +47,7 @@ from catalogue.listings.labels import FACET_TABLES, FACETS, current_lang, label
 from catalogue.listings.models import ListingEventKind, ListingState
 from catalogue.listings.serialize import CSV_COLUMNS, summary
 from catalogue.public_urls import base_url
-from catalogue.web import commit
+from catalogue.web import apply_form
 
 bp = Blueprint("listings", __name__)
 
@@ -66,11 +70,7 @@ def _date_fr(value: Any) -> str:
     """A date as French readers write it (``2 mars 2026``); English in English."""
     if value is None:
         return ""
-    from flask_babel import format_date
-
     if hasattr(value, "astimezone"):
-        from zoneinfo import ZoneInfo
-
         value = value.astimezone(ZoneInfo("Europe/Paris")).date()
     return format_date(value, "long")
 
@@ -78,10 +78,6 @@ def _date_fr(value: Any) -> str:
 @bp.app_template_filter("atom_date")
 def _atom_date(value: Any) -> str:
     """RFC 3339 time for Atom (now when there is nothing yet)."""
-    from datetime import UTC
-
-    from catalogue.clock import now
-
     return (value or now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -244,22 +240,14 @@ def report(slug: str) -> Any:
     if item is None:
         raise NotFound(_("Cette application n'est pas au catalogue."))
     form = ReportForm()
-    if form.validate_on_submit():
-        try:
-            listing_services.create_report(db.session, item, actor=current_user,
-                                           kind=form.kind.data, text=form.text.data)
-        except DomainError as exc:
-            db.rollback()
-            for field, message in (exc.errors or {}).items() if isinstance(exc.errors, dict) else []:
-                if field in form:
-                    form[field].errors = [*form[field].errors, message]
-            if not exc.errors:
-                flash(exc.message, "error")
-        else:
-            commit()
-            flash(_("Merci, votre signalement est enregistré. Vous pouvez suivre son traitement "
-                    "dans « Mes signalements »."), "success")
-            return redirect(url_for("consents.reports"))
+    if form.validate_on_submit() and apply_form(
+            form, lambda: listing_services.create_report(db.session, item, actor=current_user,
+                                                         kind=form.kind.data, text=form.text.data),
+            _("Merci, votre signalement est enregistré. Vous pouvez suivre son traitement "
+              "dans « Mes signalements ».")):
+        return redirect(url_for("consents.reports"))
+    for message in form.form_errors:
+        flash(message, "error")
     status = 422 if form.errors else 200
     return render_template("listings/report.html", form=form, listing=item, app=item.app), status
 

@@ -12,11 +12,14 @@ from catalogue import db
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
+from catalogue.apps import vocabulary
+from catalogue.apps.text import render_markdown
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
-from catalogue.dossiers.labels import KIND_LABELS
-from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
+from catalogue.dossiers.labels import KIND_LABELS, STATE_LABELS
+from catalogue.errors import DomainError
 from catalogue.extensions import limiter
+from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
 from catalogue.publishers import queries as publisher_queries
 from catalogue.publishers import services as publishers
 from catalogue.publishers.forms import (
@@ -27,21 +30,13 @@ from catalogue.publishers.forms import (
     PublisherSignupForm,
     RoleForm,
 )
-from catalogue.publishers.models import Invitation, MemberRole
-from catalogue.web import attempt, commit
+from catalogue.publishers.models import Invitation, MemberRole, OrganisationStatus
+from catalogue.web import act, apply_form
 
 bp = Blueprint("publishers", __name__)
 
 ORG_FIELDS = ("legal_name", "siren", "siret", "address", "postal_code", "city",
               "legal_representative", "contact_email", "contact_phone")
-
-
-def apply_errors(form: Any, exc: DomainError, default_field: str) -> None:
-    """Put a service's field errors next to the matching fields (others on the default)."""
-    errors = exc.errors if isinstance(exc.errors, dict) else {default_field: exc.message}
-    for name, message in errors.items():
-        field = getattr(form, name, None) or getattr(form, default_field)
-        field.errors = [*list(field.errors), message]
 
 
 def _upload_limit() -> int:
@@ -55,24 +50,21 @@ def signup() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("publishers.new_organisation"))
     form = PublisherSignupForm()
-    if form.validate_on_submit():
-        try:
-            created = publishers.sign_up_publisher(
-                db.session, email=form.email.data, password=form.password.data,
-                display_name=form.display_name.data, locale=session.get("lang", "fr"),
-                **{name: getattr(form, name).data or "" for name in ORG_FIELDS},
-            )
-            if created is not None:
-                accounts.send_verification(db.session, created[0])
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_errors(form, exc, "email")
-        else:
-            commit()
-            # The same page whether or not the address had an account; the account is
-            # usable once its address is confirmed (the link in the e-mail).
-            return render_template("accounts/signup_done.html", email=form.email.data.strip(),
-                                   publisher=True)
+
+    def action() -> None:
+        created = publishers.sign_up_publisher(
+            db.session, email=form.email.data, password=form.password.data,
+            display_name=form.display_name.data, locale=session.get("lang", "fr"),
+            **{name: getattr(form, name).data or "" for name in ORG_FIELDS},
+        )
+        if created is not None:
+            accounts.send_verification(db.session, created[0])
+
+    if form.validate_on_submit() and apply_form(form, action, "", field="email"):
+        # The same page whether or not the address had an account; the account is
+        # usable once its address is confirmed (the link in the e-mail).
+        return render_template("accounts/signup_done.html", email=form.email.data.strip(),
+                               publisher=True)
     status = 422 if form.errors else 200
     return render_template("publishers/signup.html", form=form), status
 
@@ -92,19 +84,14 @@ def home() -> Any:
 def new_organisation() -> Any:
     """A signed-in user registers an organisation and becomes its owner."""
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            organisation = publishers.register_publisher(
+    created: list[Any] = []
+    if form.validate_on_submit() and apply_form(
+            form, lambda: created.append(publishers.register_publisher(
                 db.session, user=current_user,
-                **{name: getattr(form, name).data or "" for name in ORG_FIELDS})
-        except ValidationFailed as exc:
-            db.rollback()
-            apply_errors(form, exc, "legal_name")
-        else:
-            commit()
-            flash(_("Organisation enregistrée. Déposez l'extrait d'immatriculation pour sa vérification."),
-                  "success")
-            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+                **{name: getattr(form, name).data or "" for name in ORG_FIELDS})),
+            _("Organisation enregistrée. Déposez l'extrait d'immatriculation pour sa vérification."),
+            field="legal_name"):
+        return redirect(url_for("publishers.organisation", organisation_id=created[0].id))
     return render_template("publishers/organisation_form.html", form=form), 422 if form.errors else 200
 
 
@@ -141,18 +128,12 @@ def edit_organisation(organisation_id: int) -> Any:
     organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     form = OrganisationForm(obj=organisation)
     del form.siren
-    if form.validate_on_submit():
-        try:
-            publishers.update_organisation(
+    if form.validate_on_submit() and apply_form(
+            form, lambda: publishers.update_organisation(
                 db.session, organisation, actor=current_user,
-                **{name: getattr(form, name).data or "" for name in ORG_FIELDS if name != "siren"})
-        except (ValidationFailed, PermissionDenied) as exc:
-            db.rollback()
-            apply_errors(form, exc, "legal_name")
-        else:
-            commit()
-            flash(_("Informations de l'organisation mises à jour."), "success")
-            return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
+                **{name: getattr(form, name).data or "" for name in ORG_FIELDS if name != "siren"}),
+            _("Informations de l'organisation mises à jour."), field="legal_name"):
+        return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
     return render_template("publishers/organisation_edit.html", form=form,
                            organisation=organisation), 422 if form.errors else 200
 
@@ -168,19 +149,14 @@ def upload_extract(organisation_id: int) -> Any:
         if not form.file.errors:
             form.file.errors = [_("Choisissez le fichier de l'extrait d'immatriculation.")]
         return _organisation_page(organisation.id, extract_form=form, status=422)
-    try:
-        evidence_files.add_evidence(
-            db.session, organisation, actor=current_user, filename=upload.filename,
-            data=upload.read(_upload_limit() + 1), kind="registration_extract",
-            title=_("Extrait d'immatriculation (Kbis)"), valid_until=form.valid_until.data,
-            max_bytes=_upload_limit(),
-        )
-    except ValidationFailed as exc:
-        db.rollback()
-        apply_errors(form, exc, "file")
+    if not apply_form(
+            form, lambda: evidence_files.add_evidence(
+                db.session, organisation, actor=current_user, filename=upload.filename,
+                data=upload.read(_upload_limit() + 1), kind="registration_extract",
+                title=_("Extrait d'immatriculation (Kbis)"), valid_until=form.valid_until.data,
+                max_bytes=_upload_limit()),
+            _("Extrait d'immatriculation déposé. Le secrétariat va vérifier l'organisation."), field="file"):
         return _organisation_page(organisation.id, extract_form=form, status=422)
-    commit()
-    flash(_("Extrait d'immatriculation déposé. Le secrétariat va vérifier l'organisation."), "success")
     return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
 
 
@@ -192,16 +168,12 @@ def invite(organisation_id: int) -> Any:
     form = InviteForm()
     if not form.validate_on_submit():
         return _organisation_page(organisation.id, invite_form=form, status=422)
-    try:
-        publishers.invite_member(db.session, organisation, actor=current_user, email=form.email.data,
-                                 role=MemberRole(form.role.data),
-                                 secret_key=current_app.config["SECRET_KEY"])
-    except ValidationFailed as exc:
-        db.rollback()
-        apply_errors(form, exc, "email")
+    if not apply_form(
+            form, lambda: publishers.invite_member(
+                db.session, organisation, actor=current_user, email=form.email.data,
+                role=MemberRole(form.role.data), secret_key=current_app.config["SECRET_KEY"]),
+            _("Invitation envoyée à %(email)s.", email=form.email.data), field="email"):
         return _organisation_page(organisation.id, invite_form=form, status=422)
-    commit()
-    flash(_("Invitation envoyée à %(email)s.", email=form.email.data), "success")
     return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
 
 
@@ -212,10 +184,9 @@ def revoke(organisation_id: int, invitation_id: int) -> Any:
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != organisation.id:
         return redirect(url_for("publishers.organisation", organisation_id=organisation.id))
-    publishers.revoke_invitation(db.session, invitation, actor=current_user)
-    commit()
-    flash(_("Invitation annulée."), "success")
-    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+    return act(lambda: publishers.revoke_invitation(db.session, invitation, actor=current_user),
+               _("Invitation annulée."),
+               url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
 
 
 @bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/role")
@@ -224,11 +195,12 @@ def change_role(organisation_id: int, membership_id: int) -> Any:
     organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     membership = publisher_queries.membership_for(db.session, organisation, membership_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        attempt(lambda: publishers.change_member_role(db.session, membership, actor=current_user,
-                                                      role=MemberRole(form.role.data)),
-                _("Rôle modifié."))
-    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+    members = url_for("publishers.organisation", organisation_id=organisation.id) + "#membres"
+    if not form.validate_on_submit():
+        return redirect(members)
+    return act(lambda: publishers.change_member_role(db.session, membership, actor=current_user,
+                                                     role=MemberRole(form.role.data)),
+               _("Rôle modifié."), members)
 
 
 @bp.post("/editeur/organisations/<int:organisation_id>/membres/<int:membership_id>/retirer")
@@ -237,17 +209,10 @@ def remove(organisation_id: int, membership_id: int) -> Any:
     organisation = publisher_queries.organisation_for_user(db.session, organisation_id, current_user)
     membership = publisher_queries.membership_for(db.session, organisation, membership_id)
     leaving = membership.user_id == current_user.id
-    try:
-        publishers.remove_member(db.session, membership, actor=current_user)
-    except DomainError as exc:
-        db.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
-    commit()
-    flash(_("Vous avez quitté l'organisation.") if leaving else _("Membre retiré."), "success")
-    if leaving:
-        return redirect(url_for("publishers.home"))
-    return redirect(url_for("publishers.organisation", organisation_id=organisation.id) + "#membres")
+    members = url_for("publishers.organisation", organisation_id=organisation.id) + "#membres"
+    return act(lambda: publishers.remove_member(db.session, membership, actor=current_user),
+               _("Vous avez quitté l'organisation.") if leaving else _("Membre retiré."),
+               url_for("publishers.home") if leaving else members, failed_to=members)
 
 
 @bp.route("/editeur/invitation/<token>", methods=["GET", "POST"])
@@ -261,32 +226,28 @@ def accept(token: str) -> Any:
     form = JoinForm()
     existing = accounts.find_user(db.session, invitation.email)
     if request.method == "POST":
+        name, organisation_id = invitation.organisation.legal_name, invitation.organisation_id
         if current_user.is_authenticated:
-            try:
-                publishers.accept_invitation(db.session, token, user=current_user, secret_key=secret)
-            except DomainError as exc:
-                db.rollback()
-                return render_template("publishers/invitation_invalid.html", message=exc.message), 400
-            commit()
-            flash(_("Vous avez rejoint %(name)s.", name=invitation.organisation.legal_name), "success")
-            return redirect(url_for("publishers.organisation", organisation_id=invitation.organisation_id))
-        if existing is None and form.validate_on_submit():
-            try:
-                user = accounts.create_user(db.session, invitation.email, form.password.data,
-                                            display_name=form.display_name.data, verified=True)
-                publishers.accept_invitation(db.session, token, user=user, secret_key=secret)
-            except ValidationFailed as exc:
-                db.rollback()
-                apply_errors(form, exc, "password")
-            else:
-                commit()
-                session.clear()
-                login_user(user)
-                session["mfa"] = False
-                flash(_("Bienvenue : vous avez rejoint %(name)s.",
-                        name=invitation.organisation.legal_name), "success")
-                return redirect(url_for("publishers.organisation",
-                                        organisation_id=invitation.organisation_id))
+            if not apply_form(form, lambda: publishers.accept_invitation(
+                    db.session, token, user=current_user, secret_key=secret),
+                    _("Vous avez rejoint %(name)s.", name=name)):
+                return render_template("publishers/invitation_invalid.html",
+                                       message=form.form_errors[0]), 400
+            return redirect(url_for("publishers.organisation", organisation_id=organisation_id))
+        joined: list[Any] = []
+
+        def join() -> None:
+            joined.append(accounts.create_user(db.session, invitation.email, form.password.data,
+                                               display_name=form.display_name.data, verified=True))
+            publishers.accept_invitation(db.session, token, user=joined[0], secret_key=secret)
+
+        # No success message here: the session is cleared once joined, so the view flashes after.
+        if existing is None and form.validate_on_submit() and apply_form(form, join, "", field="password"):
+            session.clear()
+            login_user(joined[0])
+            session["mfa"] = False
+            flash(_("Bienvenue : vous avez rejoint %(name)s.", name=name), "success")
+            return redirect(url_for("publishers.organisation", organisation_id=organisation_id))
     return render_template("publishers/invitation.html", invitation=invitation, form=form,
                            has_account=existing is not None, token=token), 422 if form.errors else 200
 
@@ -294,12 +255,6 @@ def accept(token: str) -> Any:
 @bp.app_context_processor
 def _publisher_helpers() -> dict[str, Any]:
     """Labels the publisher-space templates show (templates only present)."""
-    from catalogue.apps import vocabulary
-    from catalogue.apps.text import render_markdown
-    from catalogue.dossiers.labels import STATE_LABELS
-    from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, evidence_label, predicate_label
-    from catalogue.publishers.models import OrganisationStatus
-
     org_labels = {OrganisationStatus.PENDING: _("en attente de vérification"),
                   OrganisationStatus.VERIFIED: _("vérifiée"),
                   OrganisationStatus.REJECTED: _("vérification refusée")}
