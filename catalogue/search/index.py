@@ -41,7 +41,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from catalogue.listings import cache
-from catalogue.listings.models import Listing, ListingState
+from catalogue.listings.models import CatalogueVersion, Listing, ListingState
 from catalogue.search import changes
 from catalogue.search import services as matcher
 from catalogue.search.text import SearchQuery
@@ -287,7 +287,8 @@ def build(session: Session, facets: Iterable[str], key: tuple[Any, ...] | None =
     """
     assert INDEXED_STATES == ("published", "suspended")  # _VISIBLE spells them out
     key = key if key is not None else cache.version_key(session)
-    connection = session.connection()
+    # The connection a plain read uses: the replica's, for an anonymous catalogue request.
+    connection = session.connection(bind_arguments={"clause": select(Listing.id)})
     dialect = connection.dialect.name
     name_ids = array("I")
     state_lists: dict[str, list[int]] = {s: [] for s in INDEXED_STATES}
@@ -351,7 +352,9 @@ def current(session: Session, facets: Iterable[str]) -> CatalogueIndex:
             private = build(session, facets)
             changes.keep_private_index(session, private)
         return private
-    bind = session.get_bind()
+    # Asked for a plain read, so that a request reading the replica keeps reading it, and
+    # the replica's catalogue gets its own index.
+    bind = session.get_bind(clause=select(CatalogueVersion.version))
     where = bind.engine.url.render_as_string(hide_password=True)
     key = cache.version_key(session)
     found = _shared.get(where)

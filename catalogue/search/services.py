@@ -56,7 +56,8 @@ class Document:
 
 
 def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+    # A plain read's bind: asking without a statement would end a replica read (db.RoutingSession).
+    return session.get_bind(clause=select(1)).dialect.name
 
 
 def document_for(listing: object) -> Document:
