@@ -13,13 +13,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from catalogue.accounts import notifications as account_notifications
 from catalogue.accounts import tokens, totp
 from catalogue.accounts.models import RecoveryCode, Role, User, UserRole
 from catalogue.accounts.passwords import hash_password, needs_rehash, verify_password
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.errors import NotFound, PermissionDenied, ValidationFailed
-from catalogue.notifications import services as notifications
 from catalogue.notifications.models import Notification
 
 log = logging.getLogger("catalogue.auth")
@@ -168,8 +168,7 @@ def signup_for_existing_account(session: Session, existing: User, password: str)
     account's, so sign-up does not reveal which addresses have an account."""
     hash_password(password)  # the hashing time a new account costs
     if existing.is_active and existing.erased_at is None:
-        notifications.send_email(session, "account_exists", existing.email,
-                                 {"user": existing}, existing.locale)
+        account_notifications.account_exists(session, existing)
     audit.record(session, "user.signup_existing", actor=None, subject=existing)
     log.info("signup attempted for an existing account user_id=%s", existing.id)
 
@@ -179,8 +178,7 @@ def send_verification(session: Session, user: User) -> None:
     if user.email_verified_at is not None:
         return
     token = tokens.make_token(_secret_key(), user, tokens.VERIFY_EMAIL)
-    notifications.send_email(session, "verify_email", user.email,
-                             {"user": user, "token": token}, user.locale)
+    account_notifications.verify_email(session, user, token=token)
 
 
 def verify_email(session: Session, token: str) -> User:
@@ -214,8 +212,7 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or not user.is_active or user.erased_at is not None:
         return
     token = tokens.make_token(_secret_key(), user, tokens.RESET_PASSWORD)
-    notifications.send_email(session, "password_reset", user.email,
-                             {"user": user, "token": token}, user.locale)
+    account_notifications.password_reset(session, user, token=token)
     audit.record(session, "user.password_reset_requested", actor=None, subject=user)
 
 
@@ -264,7 +261,7 @@ def _set_password(session: Session, user: User, password: str, field: str = "pas
     user.password_hash = hash_password(password)
     user.session_version = (user.session_version or 1) + 1
     session.flush()
-    notifications.send_email(session, "password_changed", user.email, {"user": user}, user.locale)
+    account_notifications.password_changed(session, user)
 
 
 # --- Sign-in events and sessions ---------------------------------------------
