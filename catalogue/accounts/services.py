@@ -5,21 +5,20 @@ commit, and record the audit event of what they change."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.accounts import tokens, totp
-from catalogue.accounts.models import RecoveryCode, Role, User, UserRole
+from catalogue.accounts import notifications as account_notifications
+from catalogue.accounts import tokens
+from catalogue.accounts.models import Role, User, UserRole
 from catalogue.accounts.passwords import hash_password, needs_rehash, verify_password
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.errors import NotFound, PermissionDenied, ValidationFailed
-from catalogue.notifications import services as notifications
 from catalogue.notifications.models import Notification
 
 log = logging.getLogger("catalogue.auth")
@@ -168,8 +167,7 @@ def signup_for_existing_account(session: Session, existing: User, password: str)
     account's, so sign-up does not reveal which addresses have an account."""
     hash_password(password)  # the hashing time a new account costs
     if existing.is_active and existing.erased_at is None:
-        notifications.send_email(session, "account_exists", existing.email,
-                                 {"user": existing}, existing.locale)
+        account_notifications.account_exists(session, existing)
     audit.record(session, "user.signup_existing", actor=None, subject=existing)
     log.info("signup attempted for an existing account user_id=%s", existing.id)
 
@@ -179,8 +177,7 @@ def send_verification(session: Session, user: User) -> None:
     if user.email_verified_at is not None:
         return
     token = tokens.make_token(_secret_key(), user, tokens.VERIFY_EMAIL)
-    notifications.send_email(session, "verify_email", user.email,
-                             {"user": user, "token": token}, user.locale)
+    account_notifications.verify_email(session, user, token=token)
 
 
 def verify_email(session: Session, token: str) -> User:
@@ -214,8 +211,7 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or not user.is_active or user.erased_at is not None:
         return
     token = tokens.make_token(_secret_key(), user, tokens.RESET_PASSWORD)
-    notifications.send_email(session, "password_reset", user.email,
-                             {"user": user, "token": token}, user.locale)
+    account_notifications.password_reset(session, user, token=token)
     audit.record(session, "user.password_reset_requested", actor=None, subject=user)
 
 
@@ -264,7 +260,7 @@ def _set_password(session: Session, user: User, password: str, field: str = "pas
     user.password_hash = hash_password(password)
     user.session_version = (user.session_version or 1) + 1
     session.flush()
-    notifications.send_email(session, "password_changed", user.email, {"user": user}, user.locale)
+    account_notifications.password_changed(session, user)
 
 
 # --- Sign-in events and sessions ---------------------------------------------
@@ -307,109 +303,6 @@ def end_sessions(session: Session, user: User, *, actor: User | None, reason: st
 # --- Second factor ------------------------------------------------------------
 
 
-def start_totp_enrolment(session: Session, user: User) -> str:
-    """The secret to enrol (created once and kept until enrolment is confirmed)."""
-    if user.totp_enabled_at is not None:
-        raise PermissionDenied("Le second facteur est déjà activé sur ce compte.")
-    if not user.totp_secret:
-        user.totp_secret = totp.new_secret()
-        session.flush()
-    return user.totp_secret
-
-
-def confirm_totp_enrolment(session: Session, user: User, code: str) -> list[str]:
-    """Activate TOTP once the user proves their app shows the right code.
-
-    Returns the ten recovery codes, shown once; only their hashes are kept.
-    """
-    if user.totp_enabled_at is not None or not user.totp_secret:
-        raise PermissionDenied("Aucune activation du second facteur n'est en cours.")
-    counter = totp.matching_counter(user.totp_secret, code, user.totp_last_counter)
-    if counter is None:
-        audit.record(session, "auth.totp_enrolment_failed", actor=user, subject=user)
-        message = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
-        raise ValidationFailed(message, errors={"code": message})
-    user.totp_last_counter = counter
-    user.totp_enabled_at = now()
-    codes = _replace_recovery_codes(session, user)
-    audit.record(session, "auth.totp_enabled", actor=user, subject=user)
-    return codes
-
-
-def verify_second_factor(session: Session, user: User, code: str) -> str | None:
-    """Check a TOTP code (usable once) or a recovery code (single use).
-
-    Returns ``"totp"`` or ``"recovery_code"``, or None when refused; both
-    outcomes are audited, so the caller commits either way.
-    """
-    if user.totp_enabled_at is None or not user.totp_secret:
-        return None
-    cleaned = totp.clean_code(code)
-    method = None
-    if cleaned.isdigit():
-        counter = totp.matching_counter(user.totp_secret, cleaned, user.totp_last_counter)
-        if counter is not None:
-            user.totp_last_counter = counter
-            method = "totp"
-    elif len(cleaned) == 16:
-        digest = totp.hash_recovery_code(cleaned)
-        row = session.scalar(select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest,
-            RecoveryCode.used_at.is_(None)))
-        if row is not None:
-            row.used_at = now()
-            method = "recovery_code"
-    session.flush()
-    if method is None:
-        audit.record(session, "auth.totp_failed", actor=user, subject=user)
-        log.warning("second factor refused user_id=%s", user.id)
-    else:
-        audit.record(session, "auth.second_factor", actor=user, subject=user,
-                     payload={"method": method})
-    return method
-
-
-def regenerate_recovery_codes(session: Session, user: User, code: str, *, actor: User) -> list[str]:
-    """New recovery codes (the old ones stop working), after a fresh TOTP code."""
-    if actor.id != user.id:
-        raise PermissionDenied("Seul le titulaire du compte peut renouveler ses codes.")
-    if user.totp_enabled_at is None or not user.totp_secret:
-        raise PermissionDenied("Le second facteur n'est pas activé sur ce compte.")
-    counter = totp.matching_counter(user.totp_secret, code, user.totp_last_counter)
-    if counter is None:
-        message = "Code incorrect. Saisissez le code à 6 chiffres affiché par votre application."
-        raise ValidationFailed(message, errors={"code": message})
-    user.totp_last_counter = counter
-    codes = _replace_recovery_codes(session, user)
-    audit.record(session, "auth.recovery_codes_renewed", actor=actor, subject=user)
-    return codes
-
-
-def remaining_recovery_codes(session: Session, user: User) -> int:
-    return session.scalar(select(func.count()).select_from(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
-
-
-def reset_second_factor(session: Session, user: User, *, actor: User) -> None:
-    """Administrator: forget the user's TOTP (lost phone); they enrol again at next sign-in."""
-    user.totp_secret = None
-    user.totp_enabled_at = None
-    user.totp_last_counter = None
-    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
-    user.session_version = (user.session_version or 1) + 1
-    session.flush()
-    audit.record(session, "auth.totp_reset", actor=actor, subject=user)
-
-
-def _replace_recovery_codes(session: Session, user: User) -> list[str]:
-    session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
-    codes = totp.new_recovery_codes()
-    session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(c))
-                    for c in codes)
-    session.flush()
-    return codes
-
-
 # --- Roles --------------------------------------------------------------------
 
 
@@ -438,39 +331,6 @@ def revoke_role(session: Session, user: User, role: Role, *, actor: User | None)
     audit.record(session, "user.role_revoked", actor=actor, subject=user, payload={"role": role.value})
 
 
-@dataclass(frozen=True)
-class UserPage:
-    users: Sequence[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def search_users(
-    session: Session, *, query: str = "", role: Role | None = None, page: int = 1, per_page: int = 25
-) -> UserPage:
-    """Accounts matching an address or name fragment and a role, newest first."""
-    conditions = []
-    text = query.strip().lower()
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(User.email.like(pattern, escape="\\"),
-                              func.lower(User.display_name).like(pattern, escape="\\")))
-    if role is not None:
-        conditions.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-    page = max(1, page)
-    users = session.scalars(
-        select(User).where(*conditions).order_by(User.created_at.desc(), User.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return UserPage(users=users, total=total, page=page, per_page=per_page)
-
-
 # --- Preferences and notifications ---------------------------------------------
 
 
@@ -485,13 +345,6 @@ def set_locale(session: Session, user: User, locale: str, *, actor: User) -> Non
     session.flush()
     audit.record(session, "user.locale_changed", actor=actor, subject=user,
                  payload={"before": before, "after": locale})
-
-
-def notifications_of(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
-    """The user's in-app notifications, newest first."""
-    return list(session.scalars(
-        select(Notification).where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
 def mark_notifications_read(

@@ -13,6 +13,8 @@ from flask_login import current_user, login_user, logout_user
 
 from catalogue import db
 from catalogue.accounts import lockout, oidc, totp
+from catalogue.accounts import queries as account_queries
+from catalogue.accounts import second_factor as two_factor
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import (
     allows_unverified,
@@ -197,14 +199,14 @@ def second_factor() -> Any:
     if request.method == "GET":
         form.next.data = target
     elif form.validate_on_submit():
-        method = accounts.verify_second_factor(db.session, user, form.code.data)
+        method = two_factor.verify_second_factor(db.session, user, form.code.data)
         commit()
         if method is not None:
             session["mfa"] = True
             if method == "recovery_code":
                 flash(_("Code de secours utilisé. Il vous en reste %(n)s ; vous pouvez en générer de "
                         "nouveaux dans « Sécurité ».",
-                        n=accounts.remaining_recovery_codes(db.session, user)), "warning")
+                        n=two_factor.remaining_recovery_codes(db.session, user)), "warning")
             return redirect(target)
         form.code.errors = [_("Code incorrect ou déjà utilisé. Attendez le code suivant et réessayez.")]
     status = 422 if form.errors else 200
@@ -215,7 +217,7 @@ def _enrol(user: Any, target: str) -> Any:
     form = EnrolForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            codes = accounts.confirm_totp_enrolment(db.session, user, form.code.data)
+            codes = two_factor.confirm_totp_enrolment(db.session, user, form.code.data)
         except ValidationFailed as exc:
             commit()  # keep the audit event of the failed attempt
             _apply_errors(form, exc, "code")
@@ -224,7 +226,7 @@ def _enrol(user: Any, target: str) -> Any:
             session["mfa"] = True
             return render_template("accounts/recovery_codes.html", codes=codes, next=target,
                                    first_time=True)
-    secret = accounts.start_totp_enrolment(db.session, user)
+    secret = two_factor.start_totp_enrolment(db.session, user)
     commit()
     form.next.data = target
     uri = totp.provisioning_uri(secret, user.email)
@@ -374,7 +376,7 @@ def _security_page(password_form: ChangePasswordForm | None = None,
         "accounts/security.html", user=user,
         password_form=password_form or ChangePasswordForm(formdata=None),
         codes_form=codes_form or RecoveryCodesForm(formdata=None),
-        remaining_codes=accounts.remaining_recovery_codes(db.session, user)
+        remaining_codes=two_factor.remaining_recovery_codes(db.session, user)
         if user.totp_enabled_at else 0,
     ), status
 
@@ -411,7 +413,7 @@ def recovery_codes() -> Any:
         return _security_page(codes_form=form)
     user = current_user._get_current_object()
     try:
-        codes = accounts.regenerate_recovery_codes(db.session, user, form.code.data, actor=user)
+        codes = two_factor.regenerate_recovery_codes(db.session, user, form.code.data, actor=user)
     except ValidationFailed as exc:
         db.rollback()
         _apply_errors(form, exc, "code")
@@ -428,7 +430,7 @@ def recovery_codes() -> Any:
 @login_required
 def notifications_page() -> str:
     user = current_user._get_current_object()
-    items = accounts.notifications_of(db.session, user)
+    items = account_queries.notifications_of(db.session, user)
     return render_template("accounts/notifications.html", items=items, form=ConfirmForm(),
                            safe_link=lambda link: safe_next(link, default=""))
 

@@ -12,6 +12,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from catalogue import db
+from catalogue.accounts import queries as account_queries
+from catalogue.accounts import second_factor as two_factor
 from catalogue.accounts import services as accounts
 from catalogue.accounts.auth import roles_required
 from catalogue.accounts.forms import ConfirmForm
@@ -50,7 +52,7 @@ def users() -> str:
     labels = role_labels()
     form.role.choices = [SelectChoice("", _("Tous"))] + [SelectChoice(r.value, labels[r]) for r in Role]
     role = Role(form.role.data) if form.validate() and form.role.data else None
-    result = accounts.search_users(db.session, query=form.q.data or "", role=role, page=_page_arg())
+    result = account_queries.search_users(db.session, query=form.q.data or "", role=role, page=_page_arg())
     return render_template("admin/users.html", form=form, result=result)
 
 
@@ -109,7 +111,7 @@ def reset_second_factor(user_id: int) -> Any:
     user = accounts.get_user(db.session, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return act(lambda: accounts.reset_second_factor(db.session, user, actor=_actor()),
+    return act(lambda: two_factor.reset_second_factor(db.session, user, actor=_actor()),
                _("Second facteur réinitialisé : la personne l'activera de nouveau à sa prochaine "
                  "connexion."), url_for("admin.user_detail", user_id=user.id))
 

@@ -10,13 +10,13 @@ test all apply the same rule.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
 from catalogue.accounts.models import Role
 from catalogue.accounts.queries import users_with_role
 from catalogue.clock import now, today
+from catalogue.commission import notifications as commission_notifications
 from catalogue.commission.models import (
     AdmissibilityDecision,
     AdmissibilityOutcome,
@@ -42,7 +42,6 @@ from catalogue.commission.queries import (
     review_due,
 )
 from catalogue.dossiers.models import Dossier, InformationRequest
-from catalogue.notifications import services as notifications
 from catalogue.settings import setting
 from workflows.engine import Context
 
@@ -60,16 +59,7 @@ DEFAULT_WITHDRAWAL_TERMS = (
 
 
 
-def _link(dossier: Dossier) -> str:
-    return f"/commission/dossiers/{dossier.id}"
 
-
-def _publisher_link(dossier: Dossier) -> str:
-    return f"/editeur/dossiers/{dossier.id}"
-
-
-def _context(dossier: Dossier, **extra: Any) -> dict[str, Any]:
-    return {"reference": dossier.reference or "", "app_name": dossier.app.name, **extra}
 
 
 # --- Admissibility -------------------------------------------------------------
@@ -94,10 +84,8 @@ def effect_declared_incomplete(ctx: Context) -> None:
         missing_items=items, decided_by_id=ctx.actor.id,
     ))
     ctx.audit_payload["missing_items"] = len(items)
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_dossier_incomplete",
-        _context(dossier, missing_items=items), link=_publisher_link(dossier),
-    )
+    commission_notifications.dossier_incomplete(ctx.session, publisher_members(ctx.session, dossier),
+                                                 dossier, missing_items=items)
 
 
 def guard_rapporteurs_assigned(ctx: Context) -> str | None:
@@ -123,15 +111,10 @@ def effect_accepted(ctx: Context) -> None:
         missing_items=[], decided_by_id=ctx.actor.id,
     ))
     ctx.audit_payload["review_due_on"] = dossier.review_due_on
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_dossier_accepted",
-        _context(dossier, due_on=dossier.review_due_on), link=_publisher_link(dossier),
-    )
+    commission_notifications.dossier_accepted(ctx.session, publisher_members(ctx.session, dossier),
+                                               dossier, due_on=dossier.review_due_on)
     rapporteurs = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
-    notifications.notify(
-        ctx.session, rapporteurs, "commission_assigned",
-        _context(dossier, due_on=dossier.review_due_on), link=_link(dossier),
-    )
+    commission_notifications.assigned(ctx.session, rapporteurs, dossier, due_on=dossier.review_due_on)
 
 
 # --- Information requests --------------------------------------------------------
@@ -155,10 +138,9 @@ def effect_information_requested(ctx: Context) -> None:
     dossier.clock_stopped_on = on
     ctx.session.flush()
     ctx.audit_payload.update(information_request_id=request.id, due_on=due)
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_information_requested",
-        _context(dossier, due_on=due, questions=request.questions), link=_publisher_link(dossier),
-    )
+    commission_notifications.information_requested(
+        ctx.session, publisher_members(ctx.session, dossier), dossier, due_on=due,
+        questions=request.questions)
 
 
 def guard_information_overdue(ctx: Context) -> str | None:
@@ -175,10 +157,8 @@ def effect_lapsed(ctx: Context) -> None:
     dossier.closed_at = now()
     request = open_information_request(ctx.session, dossier)
     ctx.audit_payload["information_request_id"] = request.id if request else None
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_dossier_lapsed",
-        _context(dossier), link=_publisher_link(dossier),
-    )
+    commission_notifications.dossier_lapsed(ctx.session, publisher_members(ctx.session, dossier),
+                                             dossier)
 
 
 # --- Evaluation ------------------------------------------------------------------
@@ -291,11 +271,8 @@ def effect_opinion_issued(ctx: Context) -> None:
     ctx.session.flush()
     ctx.audit_payload.update(opinion=value.value, tally=counts, item_id=item.id)
     dossier: Dossier = ctx.subject
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_opinion_issued",
-        _context(dossier, opinion=value.value, reservations=reservations),
-        link=_publisher_link(dossier),
-    )
+    commission_notifications.opinion_issued(ctx.session, publisher_members(ctx.session, dossier),
+                                             dossier, opinion=value.value, reservations=reservations)
 
 
 # --- Suspensive reservations, decision ---------------------------------------------
@@ -320,8 +297,7 @@ def effect_lift_confirmed(ctx: Context) -> None:
     ctx.audit_payload["opinion_id"] = opinion.id
     dossier: Dossier = ctx.subject
     recipients = publisher_members(ctx.session, dossier) + users_with_role(ctx.session, Role.DECISION_MAKER)
-    notifications.notify(ctx.session, recipients, "commission_lift_confirmed", _context(dossier),
-                         link=_link(dossier))
+    commission_notifications.lift_confirmed(ctx.session, recipients, dossier)
 
 
 def guard_decidable(ctx: Context) -> str | None:
@@ -352,8 +328,5 @@ def effect_decided(ctx: Context) -> None:
         dossier.closed_at = now()
     ctx.session.flush()
     ctx.audit_payload.update(decision_id=decision.id, outcome=outcome.value, reasons=len(reasons))
-    notifications.notify(
-        ctx.session, publisher_members(ctx.session, dossier), "commission_decision",
-        _context(dossier, outcome=outcome.value, motivation=decision.motivation),
-        link=_publisher_link(dossier),
-    )
+    commission_notifications.decision(ctx.session, publisher_members(ctx.session, dossier), dossier,
+                                      outcome=outcome.value, motivation=decision.motivation)

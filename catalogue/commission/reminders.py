@@ -10,18 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from catalogue.accounts.models import User
+from catalogue.commission import notifications as commission_notifications
 from catalogue.commission.models import Assignment, RapporteurReport, ReminderSent
 from catalogue.commission.queries import publisher_members
 from catalogue.dossiers.models import Dossier, DossierKind, DossierState, InformationRequest
 from catalogue.frameworks.models import Framework
 from catalogue.listings.models import Listing, ListingState
-from catalogue.notifications import services as notifications
 from catalogue.publishers.models import MemberRole, Membership
 from catalogue.settings import setting
 
 
 def _remind(session: Session, kind: str, subject_type: str, subject_id: int, deadline: date,
-            users: list[User], message: str, context: dict[str, Any], link: str) -> int:
+            users: list[User], context: dict[str, Any], link: str) -> int:
     exists = session.scalar(select(ReminderSent.id).where(
         ReminderSent.kind == kind, ReminderSent.subject_type == subject_type,
         ReminderSent.subject_id == subject_id, ReminderSent.deadline == deadline))
@@ -29,8 +29,9 @@ def _remind(session: Session, kind: str, subject_type: str, subject_id: int, dea
         return 0
     session.add(ReminderSent(kind=kind, subject_type=subject_type, subject_id=subject_id,
                              deadline=deadline, recipients=len(users)))
-    notifications.notify(session, users, message,
-                         {"kind": kind, "deadline": deadline, **context}, link=link)
+    commission_notifications.reminder(session, users, kind=kind, deadline=deadline,
+                                      reference=str(context.get("reference") or ""),
+                                      app_name=str(context["app_name"]), link=link)
     return 1
 
 
@@ -54,7 +55,6 @@ def send_reminders(session: Session, on: date) -> int:
             .where(Assignment.dossier_id == dossier.id, Assignment.released_at.is_(None)))
             if a.rapporteur_id not in filed]
         sent += _remind(session, "review_due", "Dossier", dossier.id, dossier.review_due_on, waiting,
-                        "commission_reminder",
                         {"reference": dossier.reference, "app_name": dossier.app.name},
                         f"/commission/dossiers/{dossier.id}")
     # The publisher, before an information request's due date.
@@ -68,7 +68,7 @@ def send_reminders(session: Session, on: date) -> int:
         if dossier is None or dossier.state != DossierState.INFORMATION_REQUESTED:
             continue
         sent += _remind(session, "information_due", "InformationRequest", request.id, request.due_on,
-                        publisher_members(session, dossier), "commission_reminder",
+                        publisher_members(session, dossier),
                         {"reference": dossier.reference, "app_name": dossier.app.name},
                         f"/editeur/dossiers/{dossier.id}")
     sent += _listing_reminders(session, on, horizon)
@@ -96,7 +96,7 @@ def _listing_reminders(session: Session, on: date, horizon: date) -> int:
         if renewal_open is not None:
             continue
         sent += _remind(session, "listing_expiry", "Listing", listing.id, listing.valid_until,
-                        owners(listing.app.organisation_id), "commission_reminder",
+                        owners(listing.app.organisation_id),
                         {"reference": "", "app_name": listing.app.name}, "/editeur/")
     waves = session.scalars(select(Framework).where(
         Framework.compliance_deadline.is_not(None), Framework.compliance_deadline >= on,
@@ -110,6 +110,6 @@ def _listing_reminders(session: Session, on: date, horizon: date) -> int:
             if listing.framework.code != wave.code or listing.framework.effective_from >= wave.effective_from:
                 continue
             sent += _remind(session, "compliance_deadline", "Listing", listing.id, wave.compliance_deadline,
-                            owners(listing.app.organisation_id), "commission_reminder",
+                            owners(listing.app.organisation_id),
                             {"reference": wave.label, "app_name": listing.app.name}, "/editeur/")
     return sent

@@ -22,6 +22,7 @@ from catalogue.accounts.models import COMMISSION_ROLES, Role, User
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.commission import interests
+from catalogue.commission import notifications as commission_notifications
 from catalogue.commission import queries as commission_queries
 from catalogue.commission.models import (
     Assessment,
@@ -39,7 +40,6 @@ from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
 from catalogue.dossiers.permissions import roles_on_dossier
 from catalogue.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from catalogue.notifications import services as notifications
 from catalogue.publishers.models import Organisation
 from workflows import engine
 
@@ -240,10 +240,7 @@ def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Seque
     if dossier.state != S.SUBMITTED:
         # Assigned during the evaluation: they must hear of it now (at acceptance otherwise).
         new = [a.rapporteur for a in result if a.rapporteur_id not in active_now]
-        notifications.notify(session, new, "commission_assigned",
-                             {"reference": dossier.reference or "", "app_name": dossier.app.name,
-                              "due_on": dossier.review_due_on},
-                             link=f"/commission/dossiers/{dossier.id}")
+        commission_notifications.assigned(session, new, dossier, due_on=dossier.review_due_on)
     return result
 
 

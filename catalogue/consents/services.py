@@ -18,11 +18,11 @@ from catalogue.accounts.models import RecoveryCode, Role, User, UserRole
 from catalogue.apps.models import App
 from catalogue.audit import services as audit
 from catalogue.clock import now
+from catalogue.consents import notifications as consent_notifications
 from catalogue.consents.models import Consent, ConsentEvent, ConsentEventKind, ConsentState
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.listings.models import Listing, ListingState, Report
 from catalogue.listings.queries import agreed_data_categories, reports_of
-from catalogue.notifications import services as notifications
 from catalogue.notifications.models import Notification, OutboxMessage
 from catalogue.publishers.models import Membership
 
@@ -123,12 +123,8 @@ def history_of(session: Session, patient: User) -> list[ConsentEvent]:
     ))
 
 
-def _notify(session: Session, consents: list[Consent], message: str, app: App, cause: str) -> None:
-    patients = session.scalars(
-        select(User).where(User.id.in_({c.patient_id for c in consents}))
-    ).all()
-    notifications.notify(session, patients, message, {"app_name": app.name, "cause": cause},
-                         link="/compte/connexions")
+def _patients(session: Session, consents: list[Consent]) -> list[User]:
+    return list(session.scalars(select(User).where(User.id.in_({c.patient_id for c in consents}))))
 
 
 def suspend_for_app(session: Session, app: App, *, cause: str) -> int:
@@ -145,7 +141,8 @@ def suspend_for_app(session: Session, app: App, *, cause: str) -> int:
                                  scopes=list(consent.scopes), note=cause, occurred_at=moment))
     if consents:
         session.flush()
-        _notify(session, consents, "consent_suspended", app, cause)
+        consent_notifications.consent_suspended(session, _patients(session, consents), app_name=app.name,
+                                                cause=cause)
     return len(consents)
 
 
@@ -162,7 +159,7 @@ def resume_for_app(session: Session, app: App) -> int:
                                  scopes=list(consent.scopes), note="reinstated", occurred_at=moment))
     if consents:
         session.flush()
-        _notify(session, consents, "consent_resumed", app, "reinstated")
+        consent_notifications.consent_resumed(session, _patients(session, consents), app_name=app.name)
     return len(consents)
 
 

@@ -26,6 +26,7 @@ from catalogue.clock import now, today
 from catalogue.commission import lifecycle as commission
 from catalogue.commission.models import Agreement, Opinion, OpinionValue
 from catalogue.commission.queries import active_assignments, resume_review_clock
+from catalogue.dossiers import notifications as dossier_notifications
 from catalogue.dossiers.labels import STATE_LABELS
 from catalogue.dossiers.models import (
     Dossier,
@@ -38,7 +39,6 @@ from catalogue.dossiers.permissions import PUBLISHER, PUBLISHER_OWNER, roles_on_
 from catalogue.dossiers.queries import Completeness, completeness
 from catalogue.errors import DomainError
 from catalogue.listings.services import publish_from_dossier
-from catalogue.notifications import services as notifications
 from catalogue.publishers.queries import member_users
 from workflows.engine import Context, Lifecycle, Transition, fire
 
@@ -46,25 +46,15 @@ log = logging.getLogger(__name__)
 S = DossierState
 
 
-def _link(dossier: Dossier) -> str:
-    return f"/editeur/dossiers/{dossier.id}"
-
 
 def _members(ctx: Context) -> list[Any]:
     return member_users(ctx.session, ctx.subject.organisation_id)
 
 
-def _context(dossier: Dossier, **extra: Any) -> dict[str, Any]:
-    return {"reference": dossier.reference or "", "app_name": dossier.app.name,
-            "dossier_id": dossier.id, "path": _link(dossier),
-            "state_label": str(STATE_LABELS.get(dossier.state, dossier.state)), **extra}
 
-
-def notify_members(ctx: Context, message: str, **extra: Any) -> None:
-    """In-app notification and e-mail to every member of the dossier's organisation."""
-    dossier: Dossier = ctx.subject
-    notifications.notify(ctx.session, _members(ctx), message, _context(dossier, **extra),
-                         link=_link(dossier))
+def notify_members(ctx: Context) -> None:
+    """Tell every member of the dossier's organisation that it moved on."""
+    dossier_notifications.status_changed(ctx.session, _members(ctx), ctx.subject)
 
 
 def _completeness(ctx: Context) -> Completeness:
@@ -100,14 +90,12 @@ def effect_submitted(ctx: Context) -> None:
     ctx.audit_payload.update(reference=dossier.reference, round=dossier.round)
     check = _completeness(ctx)
     evidence = {e.id: e for a in check.answers.values() for e in a.evidence}
-    context = _context(
-        dossier, framework=dossier.framework.label, requirement_count=len(check.requirements),
+    dossier_notifications.receipt(
+        ctx.session, _members(ctx), dossier, framework=dossier.framework.label,
+        requirement_count=len(check.requirements),
         evidence=sorted(evidence.values(), key=lambda e: e.title),
         submitted_at=dossier.submitted_at, resubmitted=resubmitted,
-        organisation=dossier.organisation.legal_name,
-    )
-    members = _members(ctx)
-    notifications.notify(ctx.session, members, "dossier_receipt", context, link=_link(dossier))
+        organisation=dossier.organisation.legal_name)
 
 
 def _open_request(ctx: Context) -> InformationRequest | None:
@@ -147,14 +135,12 @@ def effect_information_answered(ctx: Context) -> None:
     ctx.audit_payload.update(information_request_id=request.id, round=dossier.round,
                              days_stopped=stopped, review_due_on=dossier.review_due_on,
                              evidence_ids=evidence_ids)
-    context = _context(dossier, due_on=dossier.review_due_on)
     reviewers = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
     if request.requested_by not in reviewers:
         reviewers.append(request.requested_by)
-    notifications.notify(ctx.session, reviewers, "dossier_information_answered",
-                         {**context, "path": f"/commission/dossiers/{dossier.id}"},
-                         link=f"/commission/dossiers/{dossier.id}")
-    notify_members(ctx, "dossier_status_changed")
+    dossier_notifications.information_answered(ctx.session, reviewers, dossier,
+                                               due_on=dossier.review_due_on)
+    notify_members(ctx)
 
 
 def _latest_opinion(ctx: Context) -> Any:
@@ -186,9 +172,7 @@ def effect_reservations_lift_requested(ctx: Context) -> None:
     ctx.session.flush()
     ctx.audit_payload["opinion_id"] = opinion.id
     rapporteurs = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
-    notifications.notify(ctx.session, rapporteurs, "dossier_reservations_lifted",
-                         {**_context(dossier), "path": f"/commission/dossiers/{dossier.id}"},
-                         link=f"/commission/dossiers/{dossier.id}")
+    dossier_notifications.reservations_lifted(ctx.session, rapporteurs, dossier)
 
 
 def _agreement(ctx: Context) -> Any:
@@ -217,7 +201,7 @@ def effect_agreement_signed(ctx: Context) -> None:
     listing = publish_from_dossier(ctx.session, dossier, actor=ctx.actor)
     ctx.audit_payload.update(agreement_id=agreement.id, listing_id=listing.id,
                              valid_until=listing.valid_until)
-    notify_members(ctx, "dossier_status_changed")
+    notify_members(ctx)
 
 
 def guard_withdrawable(ctx: Context) -> str | None:
@@ -232,12 +216,10 @@ def effect_withdrawn(ctx: Context) -> None:
     dossier.closed_at = now()
     ctx.session.flush()
     ctx.audit_payload["reason_given"] = bool(dossier.withdrawal_reason)
-    notify_members(ctx, "dossier_status_changed")
+    notify_members(ctx)
     if ctx.source != DossierState.DRAFT:
         rapporteurs = [a.rapporteur for a in active_assignments(ctx.session, dossier)]
-        notifications.notify(ctx.session, rapporteurs, "dossier_status_changed",
-                             {**_context(dossier), "path": f"/commission/dossiers/{dossier.id}"},
-                             link=f"/commission/dossiers/{dossier.id}")
+        dossier_notifications.status_changed(ctx.session, rapporteurs, dossier, commission_side=True)
 
 
 def next_reference(session: Session, year: int) -> str:

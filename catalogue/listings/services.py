@@ -23,6 +23,7 @@ from catalogue.commission.models import Decision, DecisionOutcome, Opinion
 from catalogue.dossiers.models import Dossier, DossierKind
 from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from catalogue.listings import cache
+from catalogue.listings import notifications as listing_notifications
 from catalogue.listings.labels import facet_values
 from catalogue.listings.lifecycle import LISTING_LIFECYCLE
 from catalogue.listings.models import (
@@ -35,7 +36,6 @@ from catalogue.listings.models import (
     ReportKind,
     ReportStatus,
 )
-from catalogue.notifications import services as notifications
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
 from catalogue.settings import setting
@@ -211,11 +211,9 @@ def create_report(
     session.flush()
     audit.record(session, "report.created", actor=actor, subject=report,
                  payload={"listing_id": listing.id, "kind": report_kind.value})
-    notifications.notify(
-        session, users_with_role(session, Role.SECRETARIAT), "report_created",
-        {"app_name": listing.app.name, "kind": report_kind.value, "report_id": report.id},
-        link="/commission/signalements",
-    )
+    listing_notifications.report_created(session, users_with_role(session, Role.SECRETARIAT),
+                                         app_name=listing.app.name, kind=report_kind.value,
+                                         report_id=report.id)
     return report
 
 
@@ -245,11 +243,8 @@ def triage_report(
     audit.record(session, "report.triaged", actor=actor, subject=report,
                  payload={"before": before, "after": new_status.value})
     if report.reporter is not None and before != new_status.value:
-        notifications.notify(
-            session, [report.reporter], "report_status",
-            {"app_name": report.listing.app.name, "status": new_status.value, "note": cleaned},
-            link="/compte/signalements",
-        )
+        listing_notifications.report_status(session, report.reporter, app_name=report.listing.app.name,
+                                            status=new_status.value, note=cleaned)
     return report
 
 

@@ -20,7 +20,7 @@ from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.dossiers.models import Evidence
 from catalogue.errors import DomainError, PermissionDenied, ValidationFailed
-from catalogue.notifications import services as notifications
+from catalogue.publishers import notifications as publisher_notifications
 from catalogue.publishers.identifiers import normalise, siren_problem, siret_problem
 from catalogue.publishers.models import (
     Invitation,
@@ -204,7 +204,6 @@ def verify_organisation(
         organisation.verified_at = now()
         organisation.verified_by_id = actor.id
         organisation.rejection_reason = None
-        message = "organisation_verified"
     else:
         if not reason:
             raise ValidationFailed("Indiquez le motif du refus.",
@@ -213,15 +212,12 @@ def verify_organisation(
         organisation.rejection_reason = reason
         organisation.verified_at = None
         organisation.verified_by_id = None
-        message = "organisation_rejected"
     session.flush()
     audit.record(session, "organisation.verified" if approve else "organisation.rejected",
                  actor=actor, subject=organisation,
                  payload={"status": organisation.status.value})
-    notifications.notify(
-        session, member_users(session, organisation.id), message,
-        {"organisation": organisation, "reason": reason}, link="/editeur/",
-    )
+    publisher_notifications.organisation_checked(session, member_users(session, organisation.id),
+                                                 organisation, approved=approve, reason=reason)
     return organisation
 
 
@@ -301,12 +297,9 @@ def invite_member(
     audit.record(session, "organisation.member_invited", actor=actor, subject=organisation,
                  payload={"invitation_id": invitation.id, "role": role.value})
     token = invitation_token(secret_key, invitation)
-    notifications.send_email(
-        session, "invitation", email,
-        {"organisation": organisation, "inviter": actor, "role": role.value,
-         "path": f"/editeur/invitation/{token}",
-         "expires_days": INVITATION_LIFETIME.days},
-    )
+    publisher_notifications.invitation(session, email, organisation, inviter=actor, role=role.value,
+                                       path=f"/editeur/invitation/{token}",
+                                       expires_days=INVITATION_LIFETIME.days)
     return invitation
 
 
