@@ -87,8 +87,9 @@ test-browser: install-test ## real-browser tests alone (headless chromium)
 
 install-test: deps assets translations
 
-lint: deps ## ruff and migration drift
+lint: deps ## ruff, mypy (strict on workflows/ and the services) and migration drift
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/flask db check
 
 audit: deps ## security linters: bandit, pip-audit (needs PyPI's vulnerability data)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.types import TypeDecorator
@@ -161,3 +161,8 @@ def rollback(db_session: Any = None) -> None:
     db_session = db_session or session
     db_session.info.pop(_AFTER_COMMIT, None)
     db_session.rollback()
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

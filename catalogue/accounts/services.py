@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from catalogue import db
 from catalogue.accounts import notifications as account_notifications
 from catalogue.accounts import tokens
 from catalogue.accounts.models import Role, User, UserRole
@@ -359,7 +360,7 @@ def mark_notifications_read(
         statement = statement.where(Notification.id.in_(list(ids)))
     result = session.execute(statement.values(read_at=now()).execution_options(
         synchronize_session=False))
-    return result.rowcount or 0
+    return db.changed_rows(result)
 
 
 def _secret_key() -> str:
@@ -367,4 +368,4 @@ def _secret_key() -> str:
     # (request, CLI, job, test) and never read the request itself.
     from flask import current_app
 
-    return current_app.config["SECRET_KEY"]
+    return str(current_app.config["SECRET_KEY"])

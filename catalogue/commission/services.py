@@ -218,9 +218,9 @@ def assign_rapporteurs(session: Session, dossier: Dossier, rapporteur_ids: Seque
     if set(ids) != proposed and not reason:
         message = "Vous vous écartez de la proposition automatique : indiquez pourquoi."
         raise ValidationFailed(message, errors={"override_reason": message})
-    for uid, assignment in current.items():
-        if uid not in ids and assignment.released_at is None:
-            assignment.released_at = now()
+    for uid, held in current.items():
+        if uid not in ids and held.released_at is None:
+            held.released_at = now()
     result = []
     for uid in ids:
         assignment = current.get(uid)

@@ -161,7 +161,7 @@ def _check_lengths(spec: FrameworkSpec) -> None:
     The file format sets no length; the limits come from the models, so they cannot drift.
     """
     def limit(model: Any, column: str) -> int:
-        return model.__table__.c[column].type.length
+        return int(model.__table__.c[column].type.length)
 
     checks: list[tuple[str, str, str, int]] = []
     for name in ("title", "title_en"):
@@ -301,9 +301,9 @@ def _update_draft(session: Session, framework: Framework, spec: FrameworkSpec, n
     requirements = {r.code: r for r in framework.requirements}
     kept = []
     for r in spec.requirements:
-        row = requirements.get(r.code) or Requirement(code=r.code)
-        _copy_requirement(row, r)
-        kept.append(row)
+        requirement = requirements.get(r.code) or Requirement(code=r.code)
+        _copy_requirement(requirement, r)
+        kept.append(requirement)
     # Rows are matched by code, so no insert can collide with a row about to be deleted;
     # codes gone from the file are deleted (delete-orphan).
     framework.requirements = kept

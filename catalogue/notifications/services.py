@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from catalogue import db
 from catalogue.clock import now
 from catalogue.jobs import queue as jobs
 from catalogue.notifications.models import Notification, OutboxMessage
@@ -157,14 +158,14 @@ def _claim(session: Session, message_id: int, due_by: Any) -> OutboxMessage | No
     """Take one unsent message due by ``due_by`` for sending, committed, or None when
     it was sent, is being sent elsewhere, gave up or is not due."""
     current = now()
-    claimed = session.execute(
+    claimed = db.changed_rows(session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
                OutboxMessage.attempts < MAX_ATTEMPTS,
                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= due_by))
         .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=current + SENDING_LEASE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     if not claimed:
         return None

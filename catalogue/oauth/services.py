@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from catalogue import db
 from catalogue.accounts.models import User
 from catalogue.apps.models import App
 from catalogue.audit import services as audit
@@ -121,10 +122,10 @@ def save_code(session: Session, *, code: str, client: OAuthClient, patient: User
 
 def code_reused(session: Session, code: OAuthCode) -> None:
     """A used code presented again: revoke what it issued (RFC 9700 §4.5) and audit it."""
-    revoked = session.execute(
+    revoked = db.changed_rows(session.execute(
         update(OAuthToken).where(OAuthToken.code_id == code.id, OAuthToken.revoked_at.is_(None))
         .values(revoked_at=now())
-    ).rowcount
+    ))
     audit.record(session, "oauth.code_reused", actor=None, subject=code,
                  payload={"client_id": code.client_pk, "consent_id": code.consent_id,
                           "tokens_revoked": revoked})

@@ -7,6 +7,7 @@ records its audit event. An organisation always keeps at least one owner.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -166,7 +167,8 @@ def sign_up_publisher(
                 "legal_representative", "contact_email", "contact_phone")},
                 siret=organisation_fields.get("siret"))
         else:
-            organisation = register_publisher(session, user=user, **organisation_fields)
+            fields = cast("dict[str, Any]", organisation_fields)
+            organisation = register_publisher(session, user=user, **fields)
     except ValidationFailed as exc:
         errors.update(exc.errors if isinstance(exc.errors, dict) else {})
     if errors:

@@ -12,7 +12,7 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlparse
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_-]{0,190}$")
@@ -121,7 +121,8 @@ class S3Storage:
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = client or boto3.client("s3", endpoint_url=os.environ.get("S3_ENDPOINT_URL"))
+        # boto3 ships no types: the client is what botocore builds at run time.
+        self.client: Any = client or boto3.client("s3", endpoint_url=os.environ.get("S3_ENDPOINT_URL"))
 
     def _key(self, key: str) -> str:
         key = _check_key(key)
@@ -137,7 +138,7 @@ class S3Storage:
     def get(self, key: str) -> bytes:
         name = self._key(key)  # an invalid key is a ValueError, as on disk
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read())
         except Exception as exc:
             raise StorageError(str(exc)) from exc
 
@@ -164,7 +165,8 @@ class S3Storage:
 
     def open(self, key: str) -> BinaryIO:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            body: BinaryIO = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            return body
         except Exception as exc:
             raise StorageError(str(exc)) from exc
 
