@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from catalogue.accounts.models import Role, User, UserRole
+from catalogue.core.pagination import Page
 from catalogue.notifications.models import Notification
 
 
@@ -29,21 +27,10 @@ def users_with_role(session: Session, *roles: Role) -> list[User]:
     )
 
 
-@dataclass(frozen=True)
-class UserPage:
-    users: Sequence[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
 
 def search_users(
     session: Session, *, query: str = "", role: Role | None = None, page: int = 1, per_page: int = 25
-) -> UserPage:
+) -> Page:
     """Accounts matching an address or name fragment and a role, newest first."""
     conditions = []
     text = query.strip().lower()
@@ -59,7 +46,7 @@ def search_users(
         select(User).where(*conditions).order_by(User.created_at.desc(), User.id.desc())
         .offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return UserPage(users=users, total=total, page=page, per_page=per_page)
+    return Page(items=users, total=total, page=page, per_page=per_page)
 
 
 def notifications_of(session: Session, user: User, *, limit: int = 100) -> list[Notification]:

@@ -4,9 +4,6 @@ actions are the domains' services)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
@@ -14,19 +11,8 @@ from sqlalchemy.orm import Session, aliased
 from catalogue.accounts.models import User
 from catalogue.audit import services as audit
 from catalogue.audit.models import AuditEvent
+from catalogue.core.pagination import Page
 from catalogue.notifications.models import OutboxMessage
-
-
-@dataclass(frozen=True)
-class Page:
-    items: Sequence[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def outbox_page(session: Session, *, page: int = 1, per_page: int = 50, pending_only: bool = False) -> Page:

@@ -143,14 +143,17 @@ def _missing_items(dossier: Any) -> list[dict[str, Any]]:
 @login_required
 def assessment(dossier_id: int) -> Any:
     """Self-assessment overview: progress per category and the completeness panel."""
-    dossier = _dossier(dossier_id)[0]
-    answers = dossier_queries.current_answers(db.session, dossier, working=True)
+    return _assessment_page(_dossier(dossier_id)[0])
+
+
+def _assessment_page(dossier: Dossier, submit_errors: list[str] | None = None) -> str:
+    # One reading of the round being edited serves the progress and the completeness panel.
+    check = dossier_queries.completeness(db.session, dossier)
     return render_template(
         "dossiers/assessment.html", dossier=dossier,
-        progress=dossier_queries.progress(db.session, dossier, answers),
-        problems=dossier_queries.submission_problems(db.session, dossier),
-        editable=dossier_queries.working_round(dossier) is not None,
-        submit_errors=None,
+        progress=dossier_queries.progress(db.session, dossier, check.answers),
+        problems=check.problems, editable=dossier_queries.working_round(dossier) is not None,
+        submit_errors=submit_errors,
     )
 
 
@@ -262,15 +265,8 @@ def submit(dossier_id: int) -> Any:
     if apply_form(FlaskForm(), action, _("Dossier déposé. Voici votre accusé de réception.")):
         return redirect(url_for("dossiers.receipt", dossier_id=dossier.id))
     exc = refused[0]
-    answers = dossier_queries.current_answers(db.session, dossier, working=True)
-    return render_template(
-        "dossiers/assessment.html", dossier=dossier,
-        progress=dossier_queries.progress(db.session, dossier, answers),
-        problems=dossier_queries.submission_problems(db.session, dossier),
-        editable=dossier_queries.working_round(dossier) is not None,
-        submit_errors=exc.errors if isinstance(exc.errors, list) and not isinstance(exc, Conflict)
-        else [exc.message],
-    ), 409 if isinstance(exc, Conflict) else 422
+    errors = exc.errors if isinstance(exc.errors, list) and not isinstance(exc, Conflict) else [exc.message]
+    return _assessment_page(dossier, errors), 409 if isinstance(exc, Conflict) else 422
 
 
 @bp.get("/editeur/dossiers/<int:dossier_id>/accuse")
