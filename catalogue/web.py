@@ -255,6 +255,10 @@ def _main_nav() -> list[dict[str, Any]]:
 def install_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from catalogue.core import formatting  # imported here like the other helpers: after the domains
+
+    formatting.install(app)
+
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr"),

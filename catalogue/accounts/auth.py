@@ -85,7 +85,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if current_user.needs_second_factor and not second_factor_passed():
-            return redirect(url_for("accounts.second_factor", next=request.full_path))
+            # full_path ends with "?" when there is no query: keep the plain path then.
+            return redirect(url_for("accounts.second_factor", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped

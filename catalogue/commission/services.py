@@ -42,6 +42,7 @@ from catalogue.commission.models import (
 )
 from catalogue.commission.permissions import require_role
 from catalogue.commission.queries import has_declared_interest
+from catalogue.core.i18n import N_
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState
@@ -287,10 +288,14 @@ def current_report(session: Session, dossier: Dossier, user: User) -> Rapporteur
 
 def file_report(session: Session, dossier: Dossier, *, actor: User,
                 assessments: Mapping[int, Mapping[str, Any]], proposed_opinion: str | None,
-                summary: str = "", submit: bool = False) -> RapporteurReport:
+                summary: str = "", submit: bool = False,
+                marked_compliant: Sequence[str] = ()) -> RapporteurReport:
     """Save the rapporteur's report on the current round; ``submit`` files it (final).
 
-    ``assessments`` maps requirement id → {verdict, public_comment, internal_comment}.
+    ``assessments`` maps requirement id → {verdict, public_comment, internal_comment}
+    (only the requirements given change: a category can be saved alone).
+    ``marked_compliant`` names the requirements the rapporteur marked compliant in bulk
+    ("the rest of this category"), recorded as such in the audit trail.
     """
     if "rapporteur" not in roles_on_dossier(session, dossier, actor):
         raise NotFound("Dossier introuvable.")
@@ -357,6 +362,7 @@ def file_report(session: Session, dossier: Dossier, *, actor: User,
                  actor=actor, subject=dossier,
                  payload={"report_id": report.id, "round": report.round,
                           "proposed_opinion": opinion.value if opinion else None,
+                          **({"marked_compliant": list(marked_compliant)} if marked_compliant else {}),
                           "verdicts": dict(sorted(
                               (v.value, sum(1 for a in report.assessments if a.verdict == v))
                               for v in Verdict))})
@@ -587,9 +593,9 @@ class QueueRow:
 
 def _due_of(dossier: Dossier, requests: Mapping[int, Any]) -> tuple[date | None, str]:
     if dossier.state == S.UNDER_EVALUATION:
-        return dossier.review_due_on, "Fin d'instruction"
+        return dossier.review_due_on, N_("Fin d'instruction")
     if dossier.state == S.INFORMATION_REQUESTED and dossier.id in requests:
-        return requests[dossier.id], "Réponse de l'éditeur"
+        return requests[dossier.id], N_("Réponse de l'éditeur")
     return None, ""
 
 

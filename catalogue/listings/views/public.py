@@ -58,20 +58,6 @@ def _facet_label(code: str, facet: str) -> str:
     return label(facet, code)
 
 
-@bp.app_template_filter("date_fr")
-def _date_fr(value: Any) -> str:
-    """A date as French readers write it (``2 mars 2026``); English in English."""
-    if value is None:
-        return ""
-    from flask_babel import format_date
-
-    if hasattr(value, "astimezone"):
-        from zoneinfo import ZoneInfo
-
-        value = value.astimezone(ZoneInfo("Europe/Paris")).date()
-    return format_date(value, "long")
-
-
 @bp.app_template_filter("atom_date")
 def _atom_date(value: Any) -> str:
     """RFC 3339 time for Atom (now when there is nothing yet)."""
