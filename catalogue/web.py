@@ -234,6 +234,7 @@ def _main_nav() -> list[dict[str, Any]]:
     items = [("/catalogue", _("Catalogue")), ("/referentiels", _("Référentiels")),
              ("/statistiques", _("Statistiques"))]
     if current_user.is_authenticated:
+        items.insert(0, ("/travail", _("Mon travail")))
         is_publisher = db.session.scalar(
             select(Membership.id).where(Membership.user_id == current_user.id).limit(1)
         )

@@ -108,7 +108,7 @@ def email_helpers(locale: str) -> dict[str, Any]:
             "moment": lambda value, zone=True: moment(value, zone=zone, locale=locale)}
 
 
-def url_with(**changes: Any) -> str:
+def query_url(**changes: Any) -> str:
     """The current page's path and query with some arguments replaced (None removes one):
     sort links, pages, "voir plus"."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
@@ -118,14 +118,17 @@ def url_with(**changes: Any) -> str:
 
 def install(app: Flask) -> None:
     """Register the filters and globals on the application's Jinja environment."""
-    from catalogue.core import labels  # imported here: labels import every domain's tables
+    # Imported here: labels and steps import every domain's tables, loaded after the app.
+    from catalogue.core import labels
+    from catalogue.dossiers import steps
 
     app.jinja_env.filters.update(
         day=day, date_fr=day, moment=moment, number=number, duration=duration, time_tag=time_tag,
     )
     app.jinja_env.globals.update(
         label=labels.label, transition_label=labels.transition_label, quarter=quarter,
-        days_left=days_left, url_with=url_with,
+        days_left=days_left, query_url=query_url, next_step=steps.next_step, reader_lang=_lang,
+        dossier_track=lambda d, *extra: steps.track(d.state, steps.completion_dates(d, *extra)),
     )
 
 

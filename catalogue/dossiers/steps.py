@@ -68,15 +68,31 @@ def next_step(state: DossierState) -> str:
     return str(text if text is not None else CLOSED.get(state, ""))
 
 
-def track(state: DossierState, dates: dict[str, datetime | None] | None = None) -> list[Step]:
-    """The tracker's steps for a dossier in ``state``; ``dates`` gives when a step was reached
-    (by step code). A dossier refused, lapsed or withdrawn stops at the step it had reached."""
+def completion_dates(dossier: Any, opinion: Any = None, decision: Any = None,
+                     agreement: Any = None) -> dict[str, Any]:
+    """When each step of the tracker was completed, from the dossier and its decisions."""
+    return {
+        "draft": dossier.submitted_at,
+        "submitted": dossier.review_started_on,
+        "review": None,  # the review ends with the evaluation closed: no date kept on the dossier
+        "commission": getattr(opinion, "issued_at", None),
+        "decision": getattr(decision, "decided_at", None),
+        "agreement": getattr(agreement, "accepted_at", None),
+        "published": getattr(agreement, "accepted_at", None),
+    }
+
+
+def track(state: DossierState, dates: dict[str, Any] | None = None) -> list[Step]:
+    """The tracker's steps for a dossier in ``state``; ``dates`` gives when each step was
+    completed (by step code). A dossier refused, lapsed or withdrawn stops at the step it
+    had reached (the first not completed)."""
     dates = dates or {}
-    current = next((i for i, (_c, _l2, states) in enumerate(TRACK) if state in states), None)
     stopped = state in (S.REFUSED, S.LAPSED, S.WITHDRAWN)
     if stopped:
-        reached = [i for i, (code, _l2, _s) in enumerate(TRACK) if dates.get(code)]
-        current = max(reached) if reached else 0
+        current = next((i for i, (code, _t, _s) in enumerate(TRACK) if not dates.get(code)
+                        and not (code == "review" and dates.get("commission"))), len(TRACK) - 1)
+    else:
+        current = next((i for i, (_c, _t, states) in enumerate(TRACK) if state in states), None)
     steps = []
     for i, (code, text, _states) in enumerate(TRACK):
         if state == S.REFERENCED or (current is not None and i < current):
