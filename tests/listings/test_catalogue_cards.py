@@ -46,3 +46,12 @@ def test_listing_page_shows_screenshots_with_alt_and_marks_french_text(client: A
     assert 'alt="Écran d&#39;accueil"' in html or "alt=\"Écran d'accueil\"" in html
     english = text(client.get(f"/catalogue/{slug}?lang=en"))
     assert '<div class="description" lang="fr">' in english and "Screenshots" in english
+
+
+def test_statistics_say_what_each_figure_counts_and_how_they_add_up(client: Any,
+                                                                    bulk_listings: Any) -> None:
+    bulk_listings([{"name": f"App {i}", "summary": "Suivi.", "category": "prevention"} for i in range(3)])
+    html = text(client.get("/statistiques"))
+    assert "applications au catalogue aujourd&#39;hui" in html or "applications au catalogue aujourd'hui" in html
+    assert "dont 0 suspendue" in html and "décisions de référencement" in html
+    assert 'id="recoupement"' in html and "suspendues comprises" in html
