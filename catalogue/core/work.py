@@ -129,9 +129,13 @@ def rapporteur(session: Session, user: User, today: date) -> list[DossierLine]:
     lines = []
     for a in assignments:
         d = a.dossier
-        lines.append(DossierLine(d, d.review_due_on,
-                                 (d.review_due_on - today).days if d.review_due_on else None,
-                                 report=reports.get((d.id, d.round))))
+        report = reports.get((d.id, d.round))
+        # A deadline only while the report is still due: once filed, or once the review is
+        # over, the dossier stays listed without a countdown.
+        due = d.review_due_on if d.state in (S.UNDER_EVALUATION, S.INFORMATION_REQUESTED) and not (
+            report and report.filed_at) else None
+        lines.append(DossierLine(d, due, (due - today).days if due else None, report=report))
+    lines.sort(key=lambda line: (line.days_left is None, line.days_left or 0))
     return lines
 
 
