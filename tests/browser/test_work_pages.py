@@ -4,6 +4,7 @@ and 390 px; screenshots of each landing go to $SCREENSHOTS (default /tmp/ui-shot
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,32 @@ def test_work_page_in_english(page, live_url, sign_in, assert_accessible):
     assert page.get_by_role("heading", name="Decisions to make").is_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     assert_accessible(page, widths=(1280,))
+
+
+def test_report_is_filled_one_category_at_a_time(page, live_url, sign_in, assert_accessible):
+    sign_in(page, "rapporteur1@demo.ens.fr")
+    page.locator("main table a[href$='/rapport']").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("navigation", name="Catégories").is_visible()
+    assert page.locator(".sticky-save-bar").is_visible()
+    assert_accessible(page)
+    _shoot(page, "rapport")
+
+
+def test_publisher_dossier_is_a_step_tracker(page, live_url, sign_in, assert_accessible):
+    sign_in(page, "editeur@demo.ens.fr")
+    page.locator("main a[href^='/editeur/dossiers/']").first.click()
+    page.wait_for_load_state()
+    assert page.locator("ol.tracker li").count() == 7
+    assert page.locator("main").get_by_text(re.compile("Prochaine étape|Dossier clos")).first.is_visible()
+    assert_accessible(page)
+    _shoot(page, "dossier-editeur")
+
+
+def test_catalogue_synonym_search_and_folded_filters(page, live_url, assert_accessible):
+    page.goto(live_url + "/catalogue?q=diab%C3%A8te")
+    assert page.locator("article.listing-card").count() > 0  # the home page's example finds apps
+    page.locator("details.filters > summary").click()
+    assert page.get_by_role("button", name="Appliquer les filtres").first.is_visible()
+    assert_accessible(page)
+    _shoot(page, "catalogue-diabete")
