@@ -41,7 +41,8 @@ def test_patient_signs_up_signs_in_and_out(page, live_url, sign_in, assert_acces
     page.goto(live_url + "/connexion")
     assert_accessible(page)
     sign_in(page, email, password)
-    assert page.url == live_url + "/compte/"
+    assert page.url == live_url + "/travail"  # each role lands on its work
+    page.goto(live_url + "/compte/")
     assert page.get_by_role("heading", name="Mon compte", level=1).is_visible()
     assert page.get_by_text(email).first.is_visible()
     assert_accessible(page)
