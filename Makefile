@@ -47,7 +47,7 @@ translations: deps ## compile the message catalogues (French is the source langu
 	$(BIN)/pybabel compile -d translations -f --statistics
 
 extract-messages: deps ## developers: extract _() strings and update translations/en
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot \
 	  --no-location --sort-output --project "Catalogue ENS" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	@echo "Now translate the empty msgstr of translations/en/LC_MESSAGES/messages.po, then make translations."

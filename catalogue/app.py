@@ -28,6 +28,7 @@ from catalogue.commission.views import dossiers as _commission_dossiers  # noqa:
 from catalogue.commission.views import interests as _commission_interests  # noqa: F401 - registers its routes
 from catalogue.commission.views import sessions as _commission_sessions  # noqa: F401 - registers its routes
 from catalogue.consents import views as consents_views
+from catalogue.core import templating, work_views
 from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
 from catalogue.dossiers import views as dossiers_views
@@ -61,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
-    consents_views.bp, oauth_bp, fhir_views.bp, api_views.bp, jobs_views.bp, core_views.bp,
+    consents_views.bp, oauth_bp, fhir_views.bp, api_views.bp, jobs_views.bp, core_views.bp, work_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,
@@ -99,6 +100,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
     web.init_app(app)
+    templating.install(app)
     replica.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

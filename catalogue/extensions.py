@@ -22,8 +22,7 @@ def select_locale() -> str:
     """``?lang=`` (remembered for the session) first, then the signed-in user's setting, then French.
 
     The session's choice comes before the account setting so that switching language
-    sticks for the rest of the visit; signing in starts a new session, so the account
-    setting applies again from there.
+    sticks for the rest of the visit, sign-in included (the login keeps it).
     """
     if not has_request_context():
         return "fr"  # the CLI, the clock and jobs speak French, the platform's language

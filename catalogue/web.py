@@ -262,6 +262,7 @@ def _main_nav() -> list[dict[str, Any]]:
     items = [("/catalogue", _("Catalogue")), ("/referentiels", _("Référentiels")),
              ("/statistiques", _("Statistiques"))]
     if current_user.is_authenticated:
+        items.insert(0, ("/travail", _("Mon travail")))
         is_publisher = db.session.scalar(
             select(Membership.id).where(Membership.user_id == current_user.id).limit(1)
         )
@@ -281,6 +282,8 @@ def _main_nav() -> list[dict[str, Any]]:
 
 
 def install_template_helpers(app: Flask) -> None:
+    """The navigation, the locale and the language links, for every template."""
+
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         return {"main_nav": _main_nav, "current_locale": lambda: str(get_locale() or "fr"),

@@ -102,7 +102,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if current_user.needs_second_factor and not second_factor_passed():
-            return redirect(url_for("accounts.second_factor", next=request.full_path))
+            # full_path ends with "?" when there is no query: keep the plain path then.
+            return redirect(url_for("accounts.second_factor", next=request.full_path.rstrip("?")))
         if current_user.email_verified_at is None and not getattr(view, "allows_unverified", False):
             # Sign-up promised that no account is active before its address is confirmed.
             return redirect(url_for("accounts.confirm_pending"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user, login_user, logout_user
@@ -37,6 +38,7 @@ from catalogue.accounts.forms import (
 )
 from catalogue.accounts.models import Role
 from catalogue.accounts.tokens import InvalidToken
+from catalogue.core.work import landing_path
 from catalogue.errors import PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
 from catalogue.notifications import services as notifications
@@ -162,13 +164,18 @@ def login() -> Any:
         form.password.errors = [_("Adresse e-mail ou mot de passe incorrect.")]
         return render_template("accounts/login.html", form=form, failed=True), 422
     lockout.clear(email)
-    # A new session on sign-in: nothing from before (a planted cookie) survives.
+    # A new session on sign-in: nothing from before (a planted cookie) survives,
+    # except the language the visitor chose (a plain "fr"/"en" choice, checked again).
+    chosen_lang = session.get("lang") if session.get("lang") in ("fr", "en") else None
     session.clear()
+    if chosen_lang:
+        session["lang"] = chosen_lang
     login_user(user)
     session["mfa"] = False
     accounts.record_login(db.session, user)
     commit()
-    target = safe_next(form.next.data)
+    # Without a page asked for, each role lands on its own work.
+    target = safe_next(form.next.data, default=landing_path(user))
     if user.needs_second_factor:
         return redirect(url_for("accounts.second_factor", next=target))
     if user.email_verified_at is None:
@@ -461,6 +468,4 @@ def notifications_read_all() -> Any:
 
 
 def _current_locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "fr")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, make_response, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 PUBLIC_CACHE_CONTROL = "public, max-age=60"
@@ -36,8 +37,6 @@ def make_etag(token: str | int, path: str, query_string: str, locale: str) -> st
 
 def etag_for(token: str | int) -> str:
     """The strong ETag of the current request's answer for a version ``token``."""
-    from flask_babel import get_locale
-
     return make_etag(token, request.path, request.query_string.decode("latin-1"),
                      str(get_locale() or "fr"))
 

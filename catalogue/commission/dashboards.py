@@ -20,6 +20,7 @@ from catalogue.commission.models import (
     Opinion,
     RapporteurReport,
 )
+from catalogue.core.i18n import N_
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, DossierState, InformationRequest
 
 S = DossierState
@@ -38,9 +39,9 @@ class QueueRow:
 
 def _due_of(dossier: Dossier, requests: Mapping[int, Any]) -> tuple[date | None, str]:
     if dossier.state == S.UNDER_EVALUATION:
-        return dossier.review_due_on, "Fin d'instruction"
+        return dossier.review_due_on, N_("Fin d'instruction")
     if dossier.state == S.INFORMATION_REQUESTED and dossier.id in requests:
-        return requests[dossier.id], "Réponse de l'éditeur"
+        return requests[dossier.id], N_("Réponse de l'éditeur")
     return None, ""
 
 

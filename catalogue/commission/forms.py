@@ -43,7 +43,7 @@ class SessionForm(Form):
     title = StringField(_l("Intitulé de la séance"),
                         validators=[DataRequired(_l("Donnez un intitulé à la séance.")), Length(max=200)])
     scheduled_at = DateTimeLocalField(
-        _l("Date et heure (UTC)"), format="%Y-%m-%dT%H:%M",
+        _l("Date et heure (heure de Paris)"), format="%Y-%m-%dT%H:%M",
         validators=[DataRequired(_l("Indiquez la date et l'heure de la séance."))])
     location = StringField(_l("Lieu ou lien de visioconférence"), validators=[Optional(), Length(max=200)])
 
@@ -120,6 +120,23 @@ class ReportForm(Form):
     def filing(self) -> bool:
         """Whether the rapporteur files the report (final) rather than saving a draft."""
         return self.action.data == "file"
+
+    @property
+    def marking(self) -> bool:
+        """Whether the rapporteur marks the rest of the category compliant."""
+        return self.action.data == "compliant-rest"
+
+    def mark_rest_compliant(self, requirements: Sequence[Any]) -> list[Any]:
+        """Set "compliant" on each shown requirement still without a verdict; return them
+        (the service records them as marked in bulk)."""
+        verdicts = _fields(self, "verdict-")
+        marked = []
+        for requirement in requirements:
+            field = verdicts.get(str(requirement.id))
+            if field is not None and not field.data:
+                field.data = "compliant"
+                marked.append(requirement)
+        return marked
 
 
 def report_form(requirement_ids: Sequence[int], **kwargs: Any) -> ReportForm:

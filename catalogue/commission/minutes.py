@@ -26,6 +26,7 @@ from catalogue.commission.models import (
     VoteChoice,
 )
 from catalogue.commission.queries import has_declared_interest
+from catalogue.core import formatting
 from catalogue.publishers.models import Organisation
 
 
@@ -78,7 +79,7 @@ def render_minutes(session: Session, commission_session: CommissionSession) -> s
         select(Opinion).where(Opinion.item_id.in_([i.id for i in items])))}
     present = [m for m in members if attendance.get(m.id)]
     absent = [m for m in members if not attendance.get(m.id)]
-    when = commission_session.scheduled_at.strftime("%d/%m/%Y à %H:%M (UTC)")
+    when = formatting.moment(commission_session.scheduled_at, zone=True, locale="fr")
     lines = [
         f"# Procès-verbal — {_md(commission_session.title)}",
         "",

@@ -279,10 +279,14 @@ def current_report(session: Session, dossier: Dossier, user: User) -> Rapporteur
 
 def file_report(session: Session, dossier: Dossier, *, actor: User,
                 assessments: Mapping[int, Mapping[str, Any]], proposed_opinion: str | None,
-                summary: str = "", submit: bool = False) -> RapporteurReport:
+                summary: str = "", submit: bool = False,
+                marked_compliant: Sequence[str] = ()) -> RapporteurReport:
     """Save the rapporteur's report on the current round; ``submit`` files it (final).
 
-    ``assessments`` maps requirement id → {verdict, public_comment, internal_comment}.
+    ``assessments`` maps requirement id → {verdict, public_comment, internal_comment}
+    (only the requirements given change: a category can be saved alone).
+    ``marked_compliant`` names the requirements the rapporteur marked compliant in bulk
+    ("the rest of this category"), recorded as such in the audit trail.
     """
     if "rapporteur" not in roles_on_dossier(session, dossier, actor):
         raise NotFound("Dossier introuvable.")
@@ -349,6 +353,7 @@ def file_report(session: Session, dossier: Dossier, *, actor: User,
                  actor=actor, subject=dossier,
                  payload={"report_id": report.id, "round": report.round,
                           "proposed_opinion": opinion.value if opinion else None,
+                          **({"marked_compliant": list(marked_compliant)} if marked_compliant else {}),
                           "verdicts": dict(sorted(
                               (v.value, sum(1 for a in report.assessments if a.verdict == v))
                               for v in Verdict))})

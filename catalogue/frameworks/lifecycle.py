@@ -21,15 +21,16 @@ from sqlalchemy.orm import Session
 from catalogue.audit.services import record_transition
 from catalogue.clock import now
 from catalogue.clock import today as paris_today
+from catalogue.core.i18n import N_
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from workflows.engine import SYSTEM, Context, Lifecycle, Transition, fire
 
 S = FrameworkStatus
 
 STATE_LABELS = {
-    S.DRAFT: "à venir",
-    S.IN_FORCE: "en vigueur",
-    S.RETIRED: "retiré",
+    S.DRAFT: N_("à venir"),
+    S.IN_FORCE: N_("en vigueur"),
+    S.RETIRED: N_("retiré"),
 }
 
 
@@ -105,7 +106,7 @@ FRAMEWORK_LIFECYCLE = Lifecycle(
             sources=(S.DRAFT.value,),
             target=S.IN_FORCE.value,
             roles=frozenset({SYSTEM}),
-            label="Mettre en vigueur",
+            label=N_("Mettre en vigueur"),
             guards=(_effective_date_reached, _no_other_in_force),
             effects=(_stamp_in_force,),
         ),
@@ -114,7 +115,7 @@ FRAMEWORK_LIFECYCLE = Lifecycle(
             sources=(S.IN_FORCE.value, S.DRAFT.value),
             target=S.RETIRED.value,
             roles=frozenset({SYSTEM}),
-            label="Retirer",
+            label=N_("Retirer"),
             guards=(_successor_due,),
             effects=(_stamp_retired,),
         ),

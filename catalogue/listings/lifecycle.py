@@ -21,6 +21,7 @@ from catalogue.accounts.models import Role
 from catalogue.audit.services import record_transition
 from catalogue.clock import now, today
 from catalogue.consents import services as consents
+from catalogue.core.i18n import N_
 from catalogue.listings import cache
 from catalogue.listings.models import Listing, ListingEvent, ListingEventKind, ListingState
 from catalogue.search import services as search
@@ -30,10 +31,10 @@ S = ListingState
 REASON_MAX = 2000
 
 STATE_LABELS = {
-    S.PUBLISHED: "publiée",
-    S.SUSPENDED: "suspendue",
-    S.DELISTED: "déréférencée",
-    S.EXPIRED: "expirée",
+    S.PUBLISHED: N_("publiée"),
+    S.SUSPENDED: N_("suspendue"),
+    S.DELISTED: N_("déréférencée"),
+    S.EXPIRED: N_("expirée"),
 }
 
 
@@ -113,28 +114,28 @@ LISTING_LIFECYCLE = Lifecycle(
         Transition(
             name="suspend", sources=(S.PUBLISHED.value,), target=S.SUSPENDED.value,
             roles=frozenset({Role.SECRETARIAT.value, Role.DECISION_MAKER.value}),
-            label="Suspendre la fiche",
+            label=N_("Suspendre la fiche"),
             guards=(guard_reason_given,),
             effects=(effect_suspended,),
         ),
         Transition(
             name="reinstate", sources=(S.SUSPENDED.value,), target=S.PUBLISHED.value,
             roles=frozenset({Role.SECRETARIAT.value, Role.DECISION_MAKER.value}),
-            label="Rétablir la fiche",
+            label=N_("Rétablir la fiche"),
             guards=(guard_still_valid,),
             effects=(effect_reinstated,),
         ),
         Transition(
             name="delist", sources=(S.SUSPENDED.value,), target=S.DELISTED.value,
             roles=frozenset({Role.DECISION_MAKER.value}),
-            label="Déréférencer l'application",
+            label=N_("Déréférencer l'application"),
             guards=(guard_reason_given,),
             effects=(effect_delisted,),
         ),
         Transition(
             name="expire", sources=(S.PUBLISHED.value,), target=S.EXPIRED.value,
             roles=frozenset({SYSTEM}),
-            label="Constater l'expiration",
+            label=N_("Constater l'expiration"),
             guards=(guard_validity_over,),
             effects=(effect_expired,),
         ),

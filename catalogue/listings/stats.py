@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.commission.models import Decision
+from catalogue.core import formatting
 from catalogue.dossiers.models import Dossier
 from catalogue.listings.cache import current_version
 from catalogue.listings.models import Listing, ListingEvent, ListingEventKind
@@ -59,7 +60,7 @@ def bar_chart(points: list[tuple[str, float]], *, width: int = 640, height: int 
 
 
 def _quarter(day: date) -> str:
-    return f"{day.year} T{(day.month - 1) // 3 + 1}"
+    return formatting.quarter(day.year, (day.month - 1) // 3 + 1)
 
 
 def referenced_over_time(session: Session) -> list[tuple[str, int]]:
@@ -90,7 +91,7 @@ def referenced_over_time(session: Session) -> list[tuple[str, int]]:
     series, total = [], 0
     year, quarter = first.year, (first.month - 1) // 3
     while (year, quarter) <= (last.year, (last.month - 1) // 3):
-        key = f"{year} T{quarter + 1}"
+        key = formatting.quarter(year, quarter + 1)
         total += deltas.get(key, 0)
         series.append((key, total))
         quarter += 1

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import db
 from catalogue.clock import now
+from catalogue.core import formatting
 from catalogue.jobs import queue as jobs
 from catalogue.notifications.models import Notification, OutboxMessage
 
@@ -91,7 +92,7 @@ def configure(mailer: Mailer) -> None:
 def render(message: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Render (subject, text, html) of a message folder in the given locale (fallback fr)."""
     env = _env()
-    context = {"base_url": _mailer.base_url, **context}
+    context = {"base_url": _mailer.base_url, **formatting.email_helpers(locale), **context}
 
     def pick(stem: str, ext: str) -> str | None:
         # The extension stays last so that autoescaping follows it (.html escaped).

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from catalogue.apps.models import App
 from catalogue.listings.labels import label
 from catalogue.listings.models import Listing
-from catalogue.search import changes
+from catalogue.search import changes, synonyms
 from catalogue.search.text import SearchQuery, index_text, parse_query
 
 __all__ = [
@@ -160,17 +160,18 @@ def matches(session: Session, query: SearchQuery) -> Subquery:
     """
     if not query:
         raise ValueError("empty search query")
+    expanded = synonyms.expand(query)  # the health thesaurus, the same for both engines
     if _dialect(session) == "postgresql":
         stmt = text(
             "SELECT listing_id, ts_rank('{0.1, 0.2, 0.4, 1.0}', document, "
             "to_tsquery('simple', :tsq)) AS score "
             "FROM search_fts WHERE document @@ to_tsquery('simple', :tsq)"
-        ).bindparams(tsq=query.tsquery())
+        ).bindparams(tsq=expanded.tsquery())
     else:
         # bm25() is lower for better matches; the name column weighs ten times the body.
         stmt = text(
             "SELECT rowid AS listing_id, -bm25(search_fts, 10.0, 1.0) AS score "
             "FROM search_fts WHERE search_fts MATCH :expr"
-        ).bindparams(expr=query.fts5())
+        ).bindparams(expr=expanded.fts5())
     return stmt.columns(listing_id=Integer, score=Float).subquery("search_hits")
 

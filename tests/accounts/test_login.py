@@ -20,7 +20,7 @@ def test_login_success_opens_a_new_session(client, session, account):
     with client.session_transaction() as sess:
         sess["planted"] = "by an attacker"
     response = sign_in(client, "Lea@Example.org", PASSWORD)
-    assert response.status_code == 302 and response.location == "/compte/"
+    assert response.status_code == 302 and response.location == "/travail"
     with client.session_transaction() as sess:
         assert "planted" not in sess  # fixation: nothing from before survives
         assert sess["_user_id"] == f"{user.id}:{user.session_version}"
@@ -93,7 +93,7 @@ def test_next_is_followed_only_inside_the_site(client, account):
     client.post("/deconnexion", data={"csrf_token": _token(client)})
     outside = post_form(client, "/connexion", {"email": "lea@example.org", "password": PASSWORD,
                                                "next": "//evil.example/"})
-    assert outside.location == "/compte/"
+    assert outside.location == "/travail"
 
 
 def _token(client):

@@ -122,7 +122,7 @@ def test_recovery_codes_can_be_renewed_with_a_fresh_code(client, session, accoun
 def test_patient_never_sees_the_totp_step(client, account):
     account(email="patient@example.org", roles=[Role.PATIENT])
     response = sign_in(client, "patient@example.org", PASSWORD)
-    assert response.location == "/compte/"
+    assert response.location == "/travail"  # each role lands on its work
     assert client.get("/connexion/totp").location == "/compte/"
 
 

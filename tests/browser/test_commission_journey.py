@@ -55,8 +55,17 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
         tab.goto(dossier_url)
         assert_accessible(tab)
         tab.get_by_role("link", name="Rédiger mon rapport").click()
-        for select in tab.locator("select[name^=verdict-]").all():
-            select.select_option("compliant")
+        # Category by category: the first rapporteur ticks each verdict, the second marks
+        # the rest of each category compliant in one click.
+        while tab.locator("input[name^=verdict-]").count():
+            assert_accessible(tab, widths=(1280,))
+            if email == rapporteurs[0]:
+                for radio in tab.locator("input[name^=verdict-][value=compliant]").all():
+                    radio.check()
+            else:
+                tab.get_by_role("button", name="Marquer le reste de la catégorie conforme").click()
+            tab.get_by_role("button", name="Enregistrer et continuer").click()
+            tab.wait_for_load_state()
         tab.get_by_label("Avis proposé à la commission").select_option("favourable")
         tab.get_by_label("Synthèse").fill("Dossier complet ; pièces probantes.")
         assert_accessible(tab)
@@ -72,7 +81,7 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     assert_accessible(secretariat)
     secretariat.get_by_label("Intitulé de la séance").fill("Séance du parcours navigateur")
     when = datetime.now(UTC) + timedelta(days=2)
-    secretariat.get_by_label("Date et heure (UTC)").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    secretariat.get_by_label("Date et heure (heure de Paris)").fill(when.strftime("%Y-%m-%dT%H:%M"))
     secretariat.locator(f"#position-{dossier_id}").fill("1")
     secretariat.get_by_role("button", name="Programmer").click()
     assert secretariat.get_by_role("heading", name="Séance du parcours navigateur").is_visible()

@@ -51,7 +51,7 @@ def test_patient_searches_filters_connects_and_revokes(browser, live_url, sign_i
         if not page.locator("#f-category-teleconsultation").is_visible():
             summary.click()
         page.locator("#f-category-teleconsultation").check()
-        page.get_by_role("button", name="Appliquer les filtres").click()
+        page.get_by_role("button", name="Appliquer les filtres").first.click()  # the one at the top
         page.wait_for_load_state()
         assert "category=teleconsultation" in page.url and "q=teleconsultation" in page.url
         assert page.get_by_text("Catégorie : Téléconsultation et télésoin").is_visible()
@@ -81,7 +81,10 @@ def test_patient_searches_filters_connects_and_revokes(browser, live_url, sign_i
         assert_accessible(page)
 
         # Revoke it.
-        card.get_by_role("button", name="Révoquer").click()
+        # Revoking asks for confirmation and says what stops.
+        card.locator("summary", has_text="Révoquer").click()
+        assert card.get_by_text("ne pourra plus lire ni recevoir de données").is_visible()
+        card.get_by_role("button", name="Confirmer la révocation").click()
         page.wait_for_load_state()
         assert page.get_by_text("Autorisation révoquée").first.is_visible()
         assert page.locator("article", has_text=app["name"]).count() == 0

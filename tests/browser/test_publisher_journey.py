@@ -165,5 +165,6 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
     assert "Pièce ELI-01" in receipt
     assert_accessible(page)
     page.get_by_role("link", name="Suivre le dossier").click()
-    assert page.get_by_text("Le dossier est déposé.").is_visible()
+    assert page.get_by_text(
+        "Au secrétariat : il vérifie que le dossier est complet (recevabilité).").is_visible()
     assert_accessible(page)

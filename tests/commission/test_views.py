@@ -15,6 +15,7 @@ from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import AgendaItem, Assignment, Opinion
+from catalogue.core import formatting
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import DossierState
 from tests.factories_commission import open_with_attendance
@@ -253,7 +254,7 @@ def test_dashboard_lists_a_rapporteurs_assignments(client, login, team, review_d
     assert session.scalar(select(Assignment).where(Assignment.dossier_id == dossier.id)) is not None
     login(team.rapporteurs[0])
     page = client.get("/commission/").text
-    assert dossier.reference in page and dossier.review_due_on.strftime("%d/%m/%Y") in page
+    assert dossier.reference in page and formatting.day(dossier.review_due_on, locale="fr") in page
 
 
 def test_queue_page_has_no_n_plus_one(client, login, team, review_dossier, advance, count_queries):

@@ -179,3 +179,32 @@ def test_reports_page_shows_status_after_triage(client: Any, login: Any, make_pa
     login(patient)
     html = client.get("/compte/signalements").get_data(as_text=True)
     assert "Classé sans suite" in html and "auditée depuis" in html and "Accessibilité" in html
+
+
+def test_revoking_asks_for_confirmation_and_consents_can_be_modified(
+        client: Any, login: Any, make_patient: Any, listing: Any) -> None:
+    patient = make_patient()
+    login(patient)
+    slug = listing.app.slug
+    post_form(client, f"/compte/connexions/nouvelle/{slug}", {"scopes": ["documents"]})
+    page = client.get("/compte/connexions").get_data(as_text=True)
+    assert '<details class="revoke-confirm">' in page and "Confirmer la révocation" in page
+    assert "ne pourra plus lire ni recevoir de données" in page
+    assert f'href="/compte/connexions/nouvelle/{slug}">Modifier les données autorisées' in page
+    assert page.count('id="csrf_token"') == 0  # several forms, no duplicate id
+
+
+def test_notifications_are_an_inbox_with_pages(client: Any, login: Any, make_patient: Any) -> None:
+    from catalogue.notifications.models import Notification
+
+    patient = make_patient()
+    for n in range(25):
+        db.session.add(Notification(user_id=patient.id, message="test", title=f"Message {n:02d}",
+                                    body=f"Première ligne {n}\nSuite très longue " * 3, link=""))
+    db.session.commit()
+    login(patient)
+    first = client.get("/compte/notifications").get_data(as_text=True)
+    assert "25 notifications non lues" in first and first.count('class="inbox-row') == 20
+    assert "Suite très longue" not in first  # one line per notification
+    second = client.get("/compte/notifications?page=2").get_data(as_text=True)
+    assert second.count('class="inbox-row') == 5 and 'aria-current="page">2<' in second

@@ -41,10 +41,10 @@ def test_index_lists_versions_with_status_dates_and_counts(client, ens_waves):
     html = text(response)
     rows = re.findall(r"<tr>.*?</tr>", html, re.S)[1:]
     assert len(rows) == 2
-    assert "ENS 2027.1" in rows[0] and "À venir" in rows[0] and "1 janvier 2027" in rows[0]
+    assert "ENS 2027.1" in rows[0] and "à venir" in rows[0] and "1er janvier 2027" in rows[0]
     assert "31 décembre 2027" in rows[0] and ">76<" in rows[0]
     assert "Nouveautés depuis 2026.1" in rows[0]
-    assert "ENS 2026.1" in rows[1] and "En vigueur" in rows[1] and ">67<" in rows[1]
+    assert "ENS 2026.1" in rows[1] and "en vigueur" in rows[1] and ">67<" in rows[1]
     assert 'href="/referentiels/ENS/2026.1"' in html
     assert 'action="/referentiels/ENS/comparer"' in html
     assert "/static/css/frameworks.css" in html

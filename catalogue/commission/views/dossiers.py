@@ -15,9 +15,11 @@ from sqlalchemy.orm import selectinload
 from catalogue import db
 from catalogue.accounts.auth import roles_required
 from catalogue.accounts.models import Role
+from catalogue.audit import history
 from catalogue.audit import services as audit
 from catalogue.commission import dashboards as commission_dashboards
 from catalogue.commission import queries as commission_queries
+from catalogue.commission import report_layout
 from catalogue.commission import services as commission
 from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.forms import (
@@ -39,6 +41,7 @@ from catalogue.commission.models import (
     Verdict,
 )
 from catalogue.commission.views import ANY_COMMISSION, S, bp, load_dossier
+from catalogue.core import work
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
 from catalogue.dossiers.models import FINAL_DOSSIER_STATES, Dossier, InformationRequest
@@ -85,8 +88,15 @@ def queue() -> str:
     rows = [r for r in commission_dashboards.queue(db.session, states=states, overdue_only=overdue,
                                                    search=search)
             if r.dossier.organisation_id not in conflicted]
+    rapporteurs = work.rapporteur_names(db.session, [r.dossier.id for r in rows])
+    if request.args.get("sans_rapporteur") == "1":
+        rows = [r for r in rows if not rapporteurs.get(r.dossier.id)]
+    sort = request.args.get("tri", "")
+    rows = work.sort_queue(rows, sort)
     return render_template("commission/queue.html", rows=rows, selected=set(states), overdue=overdue,
-                           search=search, states=[s.value for s in S if s != S.DRAFT])
+                           search=search, states=[s.value for s in S if s != S.DRAFT],
+                           rapporteurs=rapporteurs, sort=sort,
+                           unassigned=request.args.get("sans_rapporteur") == "1")
 
 
 @bp.get("/dossiers/<int:dossier_id>")
@@ -117,7 +127,8 @@ def dossier(dossier_id: int) -> str:
         requirements=requirements, assignments=assignments, requests=requests_,
         admissibility=admissibility, opinions=opinions, decision=decision, agreement=agreement,
         reports=commission.visible_reports(session, item, current_user), own_report=own_report,
-        planned_sessions=planned, events=audit.events_for(session, "Dossier", item.id),
+        planned_sessions=planned,
+        events=history.entries(session, audit.events_for(session, "Dossier", item.id)),
         clock=dossier_queries.review_clock(item),
     )
 
@@ -237,20 +248,29 @@ def report(dossier_id: int) -> Any:
         rid = assessment.requirement_id
         saved |= {f"verdict_{rid}": assessment.verdict.value if assessment.verdict else "",
                   f"public_{rid}": assessment.public_comment, f"internal_{rid}": assessment.internal_comment}
-    form = report_form([r.id for r in requirements], data=saved)
+    answers = dossier_queries.current_answers(session, item)
+    # One category at a time (the side menu); a POST without a category carries them all.
+    layout = report_layout.categories(dossier_queries.progress(session, item, answers), saved)
+    chosen = report_layout.chosen(layout, request.values.get("categorie"), posted=request.method == "POST")
+    shown = requirements if chosen is None else ([] if chosen == report_layout.CONCLUSION
+                                                 else layout.by_code[chosen].requirements)
+    form = report_form([r.id for r in shown], data=saved)
+    marked = form.mark_rest_compliant(shown) if form.marking else []
     if form.validate_on_submit() and apply_form(
             form, lambda: commission.file_report(session, item, actor=current_user,
                                                  assessments=form.assessments(),
                                                  proposed_opinion=form.proposed_opinion.data or None,
-                                                 summary=form.summary.data or "", submit=form.filing),
+                                                 summary=form.summary.data or "", submit=form.filing,
+                                                 marked_compliant=[r.code for r in marked]),
             _("Rapport déposé.") if form.filing else _("Brouillon du rapport enregistré.")):
         return redirect(url_for("commission.dossier", dossier_id=dossier_id) if form.filing
-                        else url_for("commission.report", dossier_id=dossier_id))
+                        else report_layout.after_save(layout, chosen, form.action.data,
+                                                      url_for("commission.report", dossier_id=dossier_id)))
     errors = error_messages(form, general="report")
     values = {"assessments": form.assessments(), "proposed_opinion": form.proposed_opinion.data or "",
               "summary": form.summary.data or ""}
-    return render_template("commission/report.html", dossier=item, requirements=requirements,
-                           answers=dossier_queries.current_answers(session, item), values=values,
+    return render_template("commission/report.html", dossier=item, requirements=shown,
+                           answers=answers, values=values, layout=layout, chosen=chosen,
                            errors=errors, filed=existing is not None and existing.filed_at is not None,
                            verdicts=[v.value for v in Verdict],
                            opinions=[o.value for o in OpinionValue]), 422 if errors else 200
@@ -279,6 +299,11 @@ def decision(dossier_id: int) -> Any:
             continue
         for assessment in report_row.assessments:
             findings.setdefault(assessment.requirement_id, []).append(assessment)
+    # What needs a motive first (a reservation or a non-conformity found), the rest folded;
+    # an outcome the rules refuse is shown disabled with the reason.
+    flagged = [r for r in requirements if any(a.verdict in (Verdict.NOT_COMPLIANT, Verdict.RESERVATION)
+                                              for a in findings.get(r.id, []))]
+    refusals = {"referenced": commission_queries.decision_refusal(session, item, "referenced", "-", [])}
     return render_template("commission/decision.html", dossier=item, requirements=requirements,
                            opinion=opinion, values=values, error=next(iter(errors.values()), None),
-                           findings=findings), 422 if errors else 200
+                           findings=findings, flagged=flagged, refusals=refusals), 422 if errors else 200

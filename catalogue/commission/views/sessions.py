@@ -31,6 +31,7 @@ from catalogue.commission.models import (
     VoteChoice,
 )
 from catalogue.commission.views import ANY_COMMISSION, S, bp, load_session
+from catalogue.core.formatting import PARIS
 from catalogue.web import act, apply_form
 
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -62,7 +63,9 @@ def plan() -> Any:
     if form.validate_on_submit() and apply_form(
             form, lambda: planned.append(commission_sessions.plan_session(
                 db.session, actor=current_user, title=form.title.data,
-                scheduled_at=form.scheduled_at.data.replace(tzinfo=UTC), location=form.location.data or "",
+                # The form is in Paris time (what the secretariat reads on its calendar).
+                scheduled_at=form.scheduled_at.data.replace(tzinfo=PARIS).astimezone(UTC),
+                location=form.location.data or "",
                 dossier_ids=chosen)),
             _("Séance programmée.")):
         return redirect(url_for("commission.session_page", session_id=planned[0].id))

@@ -16,7 +16,6 @@ import tempfile
 from datetime import UTC
 from typing import IO, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -27,7 +26,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -63,16 +61,6 @@ SORT_LABELS = {
 @bp.app_template_filter("facet_label")
 def _facet_label(code: str, facet: str) -> str:
     return label(facet, code)
-
-
-@bp.app_template_filter("date_fr")
-def _date_fr(value: Any) -> str:
-    """A date as French readers write it (``2 mars 2026``); English in English."""
-    if value is None:
-        return ""
-    if hasattr(value, "astimezone"):
-        value = value.astimezone(ZoneInfo("Europe/Paris")).date()
-    return format_date(value, "long")
 
 
 @bp.app_template_filter("atom_date")

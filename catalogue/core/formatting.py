@@ -1,0 +1,116 @@
+"""One formatter for dates, times, numbers, durations and quarters, through Babel.
+
+Every page and e-mail shows times in Paris time (stored times are UTC), French dates as
+French readers write them ("1er mars 2026"), numbers with the locale's separators
+("1 951"), durations in words ("3 ans"), quarters as "T1 2026" / "Q1 2026".
+Registered as Jinja filters by ``install``; usable from Python as plain functions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from babel import dates, numbers
+from flask import has_request_context, request
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def reader_lang(locale: str | None = None) -> str:
+    if locale:
+        return locale
+    current = get_locale() if has_request_context() else None
+    return current.language if current else "fr"
+
+
+def paris(value: datetime) -> datetime:
+    """A stored time (UTC, naive or aware) in Paris time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
+def _as_date(value: date | datetime) -> date:
+    return paris(value).date() if isinstance(value, datetime) else value
+
+
+def day(value: date | datetime | None, fmt: str = "long", locale: str | None = None) -> str:
+    """A calendar day: "1er mars 2026", "24 juillet 2026"; "March 1, 2026" in English.
+
+    ``fmt`` is a Babel width ("long", "medium") or pattern. A datetime is read in Paris time.
+    """
+    if value is None:
+        return ""
+    d = _as_date(value)
+    lang = reader_lang(locale)
+    text = dates.format_date(d, fmt, locale=lang)
+    if d.day == 1 and lang == "fr" and text.startswith("1 "):
+        text = "1er" + text[1:]
+    return text
+
+
+def moment(value: datetime | None, zone: bool = False, locale: str | None = None) -> str:
+    """A day and a time in Paris time ("2 décembre 2026 à 10:00"); ``zone`` adds
+    "(heure de Paris)" where the reader could assume another zone (forms, receipts)."""
+    if value is None:
+        return ""
+    local = paris(value)
+    lang = reader_lang(locale)
+    when, clock = day(local.date(), locale=lang), dates.format_time(local.time(), "short", locale=lang)
+    if lang == "en":  # e-mails render outside a request, in the recipient's language
+        return f"{when} at {clock}" + (" (Paris time)" if zone else "")
+    return f"{when} à {clock}" + (" (heure de Paris)" if zone else "")
+
+
+def number(value: int | float | None) -> str:
+    """A number with the locale's grouping ("1 951" in French, "1,951" in English)."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=reader_lang())
+
+
+def duration(days: int | None) -> str:
+    """A duration in days, in words at the nearest sensible unit: 1095 → "3 ans"."""
+    if days is None:
+        return ""
+    return dates.format_timedelta(timedelta(days=days), threshold=1.0, granularity="day",
+                                  locale=reader_lang())
+
+
+def quarter(year: int, q: int) -> str:
+    """A calendar quarter: "T1 2026" in French, "Q1 2026" in English."""
+    return dates.format_date(date(year, 3 * (q - 1) + 1, 1), "QQQ y", locale=reader_lang())
+
+
+def time_tag(value: date | datetime | None, fmt: str = "long", with_time: bool = False,
+             zone: bool = False) -> Markup:
+    """A ``<time>`` element with its machine-readable value and the formatted text."""
+    if value is None:
+        return Markup("—")
+    text = moment(value, zone=zone) if with_time and isinstance(value, datetime) else day(value, fmt)
+    stamp = paris(value).isoformat(timespec="minutes") if isinstance(value, datetime) else value.isoformat()
+    return Markup('<time datetime="{}">{}</time>').format(stamp, escape(text))
+
+
+def days_left(due: date | None, today: date) -> int | None:
+    """Calendar days from ``today`` to ``due`` (negative when late)."""
+    return None if due is None else (due - today).days
+
+
+def email_helpers(locale: str) -> dict[str, Any]:
+    """The formatters for an e-mail written in ``locale`` (e-mails have their own Jinja)."""
+    return {"day": lambda value, fmt="long": day(value, fmt, locale=locale),
+            "moment": lambda value, zone=True: moment(value, zone=zone, locale=locale)}
+
+
+def query_url(**changes: Any) -> str:
+    """The current page's path and query with some arguments replaced (None removes one):
+    sort links, pages, "voir plus"."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    args += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return f"{request.path}?{urlencode(args)}" if args else request.path

@@ -1,0 +1,26 @@
+"""Template filters and globals: Babel formatting, labels of every vocabulary, next steps.
+
+Kept apart from ``catalogue.core.formatting`` (which e-mails and services use) because the
+labels and steps import every domain's tables.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from catalogue.core import formatting, labels
+from catalogue.dossiers import steps
+
+
+def install(app: Flask) -> None:
+    """Register the filters and globals on the application's Jinja environment."""
+    app.jinja_env.filters.update(
+        day=formatting.day, date_fr=formatting.day, moment=formatting.moment,
+        number=formatting.number, duration=formatting.duration, time_tag=formatting.time_tag,
+    )
+    app.jinja_env.globals.update(
+        label=labels.label, transition_label=labels.transition_label, quarter=formatting.quarter,
+        days_left=formatting.days_left, query_url=formatting.query_url, next_step=steps.next_step,
+        reader_lang=formatting.reader_lang,
+        dossier_track=lambda d, *extra: steps.track(d.state, steps.completion_dates(d, *extra)),
+    )
