@@ -21,6 +21,7 @@ from catalogue.apps import vocabulary as v
 from catalogue.apps.images import clean_image
 from catalogue.apps.models import App, Pricing, Screenshot
 from catalogue.audit import services as audit
+from catalogue.dossiers.models import Dossier, DossierKind, DossierState
 from catalogue.errors import DomainError, NotFound, ValidationFailed
 from catalogue.frameworks.vocabulary import PREDICATES
 from catalogue.listings.queries import listing_of
@@ -29,6 +30,10 @@ from catalogue.publishers.permissions import require_member
 from catalogue.storage.services import get_storage, new_key
 
 MAX_SCREENSHOTS = 8
+# Dossier states in which the app's assessed facts are not frozen by that dossier: a draft
+# (not filed yet) and the closed ones other than a referencing (the listing rule applies).
+_NOT_FROZEN_STATES = (DossierState.DRAFT, DossierState.WITHDRAWN, DossierState.REFUSED,
+                      DossierState.LAPSED, DossierState.REFERENCED)
 DERIVED_PREDICATES = frozenset({"is_medical_device", "connects_patient_space",
                                 "handles_patient_identity", "has_professional_users",
                                 "targets_minors"})
@@ -50,17 +55,29 @@ _LIST_FIELDS = {
 
 
 class AssessedFieldChange(DomainError):
-    """A listed app tried to change an assessed field: a ``modification`` dossier is needed."""
+    """An assessed field changed while a dossier holds it frozen (submitted, under review,
+    decided) or once listed: a ``modification`` dossier is needed."""
 
     status = 409
 
-    def __init__(self, fields: list[str]):
+    def __init__(self, fields: list[str], *, reference: str | None = None):
+        names = ", ".join(v.label(v.ASSESSED_FIELD_LABELS, f) for f in fields)
+        if reference:
+            message = (
+                f"Le dossier {reference} a été déposé : les informations évaluées ({names}) "
+                "sont gelées jusqu'à sa décision. Une fois l'application référencée, ouvrez un "
+                "dossier de modification pour les changer (ou retirez le dossier en cours)."
+            )
+        else:
+            message = (
+                f"Ces informations ont été évaluées lors du référencement ({names}) : leur "
+                "modification nécessite un dossier de modification."
+            )
         super().__init__(
-            "Ces informations ont été évaluées lors du référencement : leur modification "
-            "nécessite un dossier de modification.",
-            errors=dict.fromkeys(fields, "Modification soumise à un nouveau dossier."),
+            message, errors=dict.fromkeys(fields, "Modification soumise à un nouveau dossier."),
         )
         self.fields = fields
+        self.reference = reference
 
 
 def slugify(text: str) -> str:
@@ -230,13 +247,21 @@ def update_app_profile(session: Session, app: App, *, actor: User, **fields: Any
     if not changed:
         return app
     listing = listing_of(session, app)
-    if listing is not None:
-        assessed = [f for f in changed if f in v.ASSESSED_FIELDS]
-        if assessed:
+    assessed = [f for f in changed if f in v.ASSESSED_FIELDS]
+    if assessed:
+        # From submission on, the assessed facts are the dossier's, not the profile's.
+        filed = session.scalar(
+            select(Dossier.reference).where(Dossier.app_id == app.id,
+                                            Dossier.state.not_in(_NOT_FROZEN_STATES))
+            .order_by(Dossier.id.desc()).limit(1)
+        )
+        if filed is not None and listing is None:
+            raise AssessedFieldChange(assessed, reference=filed)
+        if listing is not None:
             raise AssessedFieldChange(assessed)
-        if "slug" in changed:
-            message = "L'adresse d'une application référencée ne change pas."
-            raise ValidationFailed(message, errors={"slug": message})
+    if listing is not None and "slug" in changed:
+        message = "L'adresse d'une application référencée ne change pas."
+        raise ValidationFailed(message, errors={"slug": message})
     for field in changed:
         setattr(app, field, clean[field])
     session.flush()
@@ -246,9 +271,22 @@ def update_app_profile(session: Session, app: App, *, actor: User, **fields: Any
                  "before": {f: before[f] for f in changed if f != "description"},
                  "after": {f: _plain(clean[f]) for f in changed if f != "description"}},
     )
+    if assessed:
+        _follow_in_drafts(session, app)
     if listing is not None:
         _sync_listing(session, app, actor)
     return app
+
+
+def _follow_in_drafts(session: Session, app: App) -> None:
+    """A draft dossier's snapshot follows the profile until submission (which freezes it),
+    so that its applicable requirements are those of the profile it will be filed with."""
+    for dossier in session.scalars(
+        select(Dossier).where(Dossier.app_id == app.id, Dossier.state == DossierState.DRAFT,
+                              Dossier.kind != DossierKind.MODIFICATION)
+    ):
+        dossier.profile_snapshot = profile_snapshot(app)
+    session.flush()
 
 
 def _plain(value: Any) -> Any:

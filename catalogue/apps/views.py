@@ -37,10 +37,12 @@ def _lang() -> str:
 
 
 def _form_page(form: AppProfileForm, *, organisation: Any, app: App | None = None,
-               assessed: list[str] | None = None, status: int = 200) -> Any:
+               assessed: list[str] | None = None, assessed_message: str = "",
+               status: int = 200) -> Any:
     listed = app is not None and apps.listing_of(db.session, app) is not None
     return render_template("apps/form.html", form=form, organisation=organisation, app=app,
-                           groups=_GROUPS, listed=listed, assessed=assessed or []), status
+                           groups=_GROUPS, listed=listed, assessed=assessed or [],
+                           assessed_message=assessed_message), status
 
 
 @bp.route("/editeur/organisations/<int:organisation_id>/applications/nouvelle", methods=["GET", "POST"])
@@ -96,7 +98,7 @@ def edit(app_id: int) -> Any:
             db.rollback()
             apply_errors(form, exc, "name")
             return _form_page(form, organisation=app.organisation, app=app, assessed=exc.fields,
-                              status=409)
+                              assessed_message=exc.message, status=409)
         except ValidationFailed as exc:
             db.rollback()
             apply_errors(form, exc, "name")

@@ -43,7 +43,8 @@ def grant_consent(
     """
     if listing.state != ListingState.PUBLISHED:
         raise DomainError("Cette application n'est pas disponible à la connexion pour le moment.")
-    declared = list(listing.app.data_categories or [])
+    # What the decision covers, never the live profile (the agreement's categories).
+    declared = list(listing.profile.data_categories)
     chosen = [code for code in declared if code in set(scopes)]
     unknown = sorted(set(scopes) - set(declared))
     if unknown:

@@ -54,7 +54,7 @@ def connect(slug: str) -> Any:
     existing = services.live_consent(db.session, me, listing.app_id)
     form = ConsentForm()
     form.scopes.choices = [SelectChoice(code, label("data_category", code))
-                           for code in listing.app.data_categories or []]
+                           for code in queries.decided_profile(db.session, listing).data_categories]
     if existing is not None and not form.is_submitted():
         form.scopes.data = list(existing.scopes)
     available = listing.state == ListingState.PUBLISHED and bool(form.scopes.choices)

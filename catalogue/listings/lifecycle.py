@@ -3,8 +3,10 @@
 ``published`` → ``suspended`` (secretariat or decision maker, with a reason) →
 ``published`` (reinstated) or ``delisted`` (decision maker, motivated; final).
 ``published`` → ``expired`` (the clock, once ``valid_until`` has passed without a
-renewal). Publication itself, and renewal, come from a referenced dossier
-(``catalogue.listings.services.publish_from_dossier``), not from this table.
+renewal). ``expired`` or ``delisted`` → ``published`` (``republish``, the system, when
+the agreement of a new referencing decision is signed). Creation and renewal come from
+a referenced dossier (``catalogue.listings.services.publish_from_dossier``), which
+fires ``republish`` for a listing that had left the catalogue.
 Its effects keep the public history, the patients' consents, the search index and
 the cache in step.
 """
@@ -102,9 +104,29 @@ def effect_expired(ctx: Context) -> None:
     _changed(ctx, ListingEventKind.EXPIRED, "")
 
 
+def guard_new_referencing(ctx: Context) -> str | None:
+    dossier = ctx.data.get("dossier")
+    if dossier is None or dossier.id == ctx.subject.dossier_id:
+        return "Seul un nouveau référencement, convention signée, remet la fiche au catalogue."
+    return None
+
+
+def effect_republished(ctx: Context) -> None:
+    """Back in the catalogue: the public history line is written by the publication
+    (``publish_from_dossier``), which also moves the listing to the new dossier."""
+    listing: Listing = ctx.subject
+    moment = now()
+    listing.published_at = moment
+    listing.state_changed_at = moment
+    listing.state_reason = None
+    ctx.audit_payload["dossier_id"] = ctx.data["dossier"].id
+
+
 LISTING_LIFECYCLE = Lifecycle(
     name="listing",
     states=tuple(s.value for s in S),
+    # Final for every human action; only a new referencing decision (``republish``) brings
+    # a delisted app back.
     final=frozenset({S.DELISTED.value}),
     roles_of=roles_on_listing,
     record=record_transition,
@@ -137,6 +159,13 @@ LISTING_LIFECYCLE = Lifecycle(
             label="Constater l'expiration",
             guards=(guard_validity_over,),
             effects=(effect_expired,),
+        ),
+        Transition(
+            name="republish", sources=(S.EXPIRED.value, S.DELISTED.value),
+            target=S.PUBLISHED.value, roles=frozenset({SYSTEM}),
+            label="Republier après un nouveau référencement",
+            guards=(guard_new_referencing,),
+            effects=(effect_republished,),
         ),
     ),
 )

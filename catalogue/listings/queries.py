@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from catalogue.apps.models import App
 from catalogue.listings.labels import FACETS
 from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState
+from catalogue.listings.profile import DecidedProfile
 from catalogue.search import services as search
 from catalogue.search.text import parse_query
 
@@ -137,7 +138,7 @@ def load_listings(session: Session, ids: list[int]) -> list[Listing]:
     rows = session.scalars(
         select(Listing).where(Listing.id.in_(ids))
         .options(joinedload(Listing.app).joinedload(App.organisation),
-                 joinedload(Listing.framework))
+                 joinedload(Listing.framework), joinedload(Listing.dossier))
     ).unique().all()
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
@@ -178,7 +179,7 @@ def all_published(session: Session) -> list[Listing]:
     return list(session.scalars(
         select(Listing).where(Listing.state == ListingState.PUBLISHED)
         .options(joinedload(Listing.app).joinedload(App.organisation),
-                 joinedload(Listing.framework))
+                 joinedload(Listing.framework), joinedload(Listing.dossier))
         .order_by(Listing.sort_key, Listing.id)
     ).unique())
 
@@ -194,6 +195,12 @@ def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
         .options(joinedload(ListingEvent.listing).joinedload(Listing.app))
         .order_by(ListingEvent.occurred_at.desc(), ListingEvent.id.desc()).limit(limit)
     ))
+
+
+def decided_profile(session: Session, listing: Listing) -> DecidedProfile:
+    """The assessed facts the public, the consent screen and OAuth scopes go by: the
+    snapshot of the dossier whose decision is in force, never the live app profile."""
+    return listing.profile
 
 
 def listing_of(session: Session, app: App) -> Any | None:
