@@ -29,6 +29,7 @@ from catalogue.commission.views import sessions as _commission_sessions  # noqa:
 from catalogue.consents import views as consents_views
 from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
+from catalogue.dossiers import proposal_views
 from catalogue.dossiers import views as dossiers_views
 from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 from catalogue.frameworks import cli as frameworks_cli
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
-    consents_views.bp, api_views.bp, core_views.bp,
+    consents_views.bp, api_views.bp, core_views.bp, proposal_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,

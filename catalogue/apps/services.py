@@ -213,6 +213,10 @@ def _clean_profile(session: Session, data: dict[str, Any], app_id: int | None) -
     return out
 
 
+# The whole-profile validation, for a modification dossier's proposed profile too.
+clean_profile = _clean_profile
+
+
 def profile_snapshot(app: App) -> dict[str, Any]:
     """The profile as plain JSON (frozen in a dossier at creation)."""
     snapshot = {}

@@ -99,6 +99,9 @@ class Dossier(Base):
     )
     framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"))
     profile_snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Bumped by each save of a modification dossier's proposed profile (its draft of the
+    # assessed facts): a form built from an older version is refused, not merged.
+    profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The dossier this one renews or modifies (the last referenced one).
     previous_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     round: Mapped[int] = mapped_column(Integer, default=1)

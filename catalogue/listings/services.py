@@ -19,6 +19,7 @@ from catalogue.apps.models import App
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.commission.models import Decision, DecisionOutcome, Opinion
+from catalogue.dossiers import modification
 from catalogue.dossiers.models import Dossier, DossierKind
 from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from catalogue.listings import cache
@@ -122,10 +123,16 @@ def publish_from_dossier(session: Session, dossier: Dossier, *, actor: User | No
         listing.opinion = opinion.value.value
         listing.decided_at = decision.decided_at
         listing.valid_until = valid_until
+    note = ""
+    if dossier.kind == DossierKind.MODIFICATION:
+        # The decided facts become the app's and the listing's; the history says which.
+        changes = modification.apply_decided_profile(session, app, dossier)
+        note = modification.public_note(changes)
+        before["changes"] = [c.field for c in changes]
     listing.sort_key = sort_key(app.name)
     session.flush()
     session.add(ListingEvent(listing_id=listing.id, kind=kind, occurred_at=moment,
-                             dossier_id=dossier.id))
+                             dossier_id=dossier.id, public_note=note))
     sync_facets(session, listing)
     search.index_listing(session, listing)
     cache.catalogue_changed(session, [app.slug])

@@ -1,0 +1,26 @@
+"""the decision governs: proposed profile version on dossiers
+
+Revision ID: decision01
+Revises: p002
+Create Date: 2026-12-02 09:45:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'decision01'
+down_revision = 'p002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('profile_version', sa.Integer(), server_default='1',
+                                      nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.drop_column('profile_version')
