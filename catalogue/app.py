@@ -37,6 +37,7 @@ from catalogue.frameworks import views as frameworks_views
 from catalogue.listings.public_cache import PublicCache
 from catalogue.listings.views import public as listings_public
 from catalogue.listings.views import staff as listings_staff
+from catalogue.listings.views import waves as wave_views
 from catalogue.notifications import services as notifications
 from catalogue.publishers.views import publisher as publishers_space
 from catalogue.publishers.views import staff as publishers_staff
@@ -50,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
-    consents_views.bp, api_views.bp, core_views.bp, proposal_views.bp,
+    consents_views.bp, api_views.bp, core_views.bp, proposal_views.bp, wave_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,
