@@ -24,6 +24,8 @@ from catalogue.search.text import parse_query
 
 SORTS = ("relevance", "name", "-referenced_at")
 PUBLIC_STATES = (ListingState.PUBLISHED.value, ListingState.SUSPENDED.value)
+# A delisted app's page stays at its URL with its public history (DESIGN §4 "Listing").
+PAGE_STATES = (*PUBLIC_STATES, ListingState.DELISTED.value)
 MAX_PER_PAGE = 100
 
 
@@ -145,10 +147,11 @@ def load_listings(session: Session, ids: list[int]) -> list[Listing]:
 
 
 def public_listing(session: Session, slug: str) -> Listing | None:
-    """A listing the public may see (published or suspended), with its history."""
+    """A listing the public may see (published, suspended, or delisted: its page and its
+    history stay), with its history."""
     return session.scalar(
         select(Listing).join(Listing.app)
-        .where(App.slug == slug, Listing.state.in_(PUBLIC_STATES))
+        .where(App.slug == slug, Listing.state.in_(PAGE_STATES))
         .options(joinedload(Listing.app).joinedload(App.organisation),
                  joinedload(Listing.framework), selectinload(Listing.events),
                  joinedload(Listing.dossier))
