@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from catalogue import db
 from catalogue.accounts.auth import login_required
-from catalogue.dossiers import modification
+from catalogue.dossiers import modification, timing
 from catalogue.dossiers import permissions as dossier_permissions
 from catalogue.dossiers.proposal_forms import ProposedProfileForm
 from catalogue.errors import Conflict, DomainError, ValidationFailed
@@ -23,6 +23,12 @@ bp = Blueprint("proposals", __name__)
 def dossier_proposal(dossier: Any) -> modification.Proposal | None:
     """The modification's diff for the dossier pages (publisher and commission)."""
     return modification.proposal(db.session, dossier)
+
+
+@bp.app_template_global()
+def dossier_stage_clock(dossier: Any) -> timing.StageClock:
+    """Stage, next actor and the date that matters now, for the publisher's dossier page."""
+    return timing.stage_clock(db.session, dossier)
 
 
 @bp.app_template_filter("proposal_value")
