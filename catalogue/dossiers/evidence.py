@@ -88,7 +88,7 @@ def add_evidence(
         select(Evidence).where(Evidence.organisation_id == organisation.id, Evidence.sha256 == digest)
     )
     if existing is not None:
-        return existing
+        return _file_under(session, existing, kind, actor)
     key = new_key("evidence")
     try:
         get_storage().put(key, data)
@@ -116,7 +116,7 @@ def add_evidence(
                                    Evidence.sha256 == digest))
         if existing is None:
             raise
-        return existing
+        return _file_under(session, existing, kind, actor)
     session.info.setdefault(_PENDING_KEYS, []).append(key)
     audit.record(session, "evidence.uploaded", actor=actor, subject=evidence,
                  payload={"organisation_id": organisation.id, "app_id": evidence.app_id,
@@ -124,14 +124,25 @@ def add_evidence(
     return evidence
 
 
+def _file_under(session: Session, evidence: Evidence, kind: str, actor: User) -> Evidence:
+    """The same content uploaded again: filed under ``kind`` too if it is a new one."""
+    if kind not in evidence.kinds:
+        evidence.extra_kinds = [*(evidence.extra_kinds or []), kind]
+        session.flush()
+        audit.record(session, "evidence.kind_added", actor=actor, subject=evidence,
+                     payload={"kind": kind, "kinds": evidence.kinds})
+    return evidence
+
+
 def evidence_rows(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> list[Evidence]:
+    """The organisation's files with these ids (the library is organisation-wide: a file
+    uploaded for one app serves every app of the organisation)."""
     ids = sorted({int(i) for i in evidence_ids})
     if not ids:
         return []
     rows = list(session.scalars(
         select(Evidence).where(Evidence.id.in_(ids),
-                               Evidence.organisation_id == dossier.organisation_id,
-                               (Evidence.app_id == dossier.app_id) | Evidence.app_id.is_(None))
+                               Evidence.organisation_id == dossier.organisation_id)
     ))
     if len(rows) != len(ids):
         raise ValidationFailed("Pièce introuvable dans la bibliothèque de l'application.",

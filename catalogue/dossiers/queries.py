@@ -155,10 +155,9 @@ def requirement_changes(session: Session, dossier: Dossier) -> dict[str, str]:
 
 def evidence_library(session: Session, organisation: Organisation, app: App | None = None
                      ) -> list[Evidence]:
-    """The files a dossier of ``app`` may use: the app's and the organisation's own."""
+    """The files a dossier of ``app`` may use: the whole organisation's library (a file
+    uploaded for one of its apps serves all of them)."""
     query = select(Evidence).where(Evidence.organisation_id == organisation.id)
-    if app is not None:
-        query = query.where((Evidence.app_id == app.id) | Evidence.app_id.is_(None))
     return list(session.scalars(
         query.options(selectinload(Evidence.uploaded_by)).order_by(Evidence.uploaded_at.desc())
     ))
@@ -209,7 +208,7 @@ def submission_problems(session: Session, dossier: Dossier) -> list[Problem]:
             elif not answer.justification:
                 add("justifiez pourquoi l'exigence ne s'applique pas.", "justification")
             continue
-        kinds = {e.kind for e in answer.evidence}
+        kinds = {k for e in answer.evidence for k in e.kinds}
         for kind in requirement.evidence or []:
             if kind not in kinds:
                 add(f"pièce manquante : {evidence_label(kind)}.", "evidence")

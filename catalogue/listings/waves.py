@@ -112,16 +112,16 @@ def wave_gap(session: Session, listing: Listing) -> WaveGap | None:
 
 
 def _kinds_on_file(session: Session, listings: list[Listing]) -> dict[int, set[str]]:
-    """app id → evidence kinds in its library (its own files and its organisation's)."""
+    """app id → evidence kinds in its organisation's library (shared by all its apps)."""
     org_of = {listing.app_id: listing.app.organisation_id for listing in listings}
     rows = session.execute(
-        select(Evidence.organisation_id, Evidence.app_id, Evidence.kind)
+        select(Evidence.organisation_id, Evidence.kind, Evidence.extra_kinds)
         .where(Evidence.organisation_id.in_(set(org_of.values())))
     ).all()
     kinds: dict[int, set[str]] = defaultdict(set)
     for app_id, organisation_id in org_of.items():
-        kinds[app_id] = {kind for org, app, kind in rows
-                         if org == organisation_id and app in (None, app_id)}
+        kinds[app_id] = {k for org, kind, extra in rows if org == organisation_id
+                         for k in (kind, *(extra or []))}
     return kinds
 
 

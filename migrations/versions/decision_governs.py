@@ -1,4 +1,4 @@
-"""the decision governs: proposed profile version on dossiers
+"""the decision governs: proposed profile version on dossiers, evidence under several kinds
 
 Revision ID: decision01
 Revises: p002
@@ -19,8 +19,13 @@ def upgrade():
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('profile_version', sa.Integer(), server_default='1',
                                       nullable=False))
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('extra_kinds', sa.JSON(), server_default='[]',
+                                      nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_column('extra_kinds')
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.drop_column('profile_version')
