@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from catalogue import db
 from catalogue.accounts.auth import login_required
-from catalogue.dossiers import modification, timing
+from catalogue.dossiers import feedback, modification, timing
 from catalogue.dossiers import permissions as dossier_permissions
+from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.proposal_forms import ProposedProfileForm
 from catalogue.errors import Conflict, DomainError, ValidationFailed
 from catalogue.web import commit
@@ -29,6 +30,21 @@ def dossier_proposal(dossier: Any) -> modification.Proposal | None:
 def dossier_stage_clock(dossier: Any) -> timing.StageClock:
     """Stage, next actor and the date that matters now, for the publisher's dossier page."""
     return timing.stage_clock(db.session, dossier)
+
+
+@bp.app_template_global()
+def dossier_feedback(dossier: Any) -> dict[str, dict[str, list[str]]]:
+    """Per requirement: the secretariat's notes still open and, once the opinion is issued,
+    the rapporteurs' comments for the publisher (shown at each question)."""
+    return {"notes": feedback.admissibility_notes(db.session, dossier),
+            "open": feedback.unanswered_notes(db.session, dossier),
+            "comments": feedback.public_comments(db.session, dossier)}
+
+
+@bp.app_template_global()
+def answer_round_changes(dossier: Any) -> list[Any]:
+    """Per round, the requirements whose answer changed (commission's dossier page)."""
+    return dossier_queries.round_changes(db.session, dossier)
 
 
 @bp.app_template_filter("proposal_value")

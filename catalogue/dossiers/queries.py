@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalogue.apps.models import App
 from catalogue.clock import today
+from catalogue.dossiers.feedback import unanswered_notes
 from catalogue.dossiers.models import (
     Answer,
     AnswerStatus,
@@ -20,6 +21,7 @@ from catalogue.dossiers.models import (
     Evidence,
 )
 from catalogue.frameworks.applicability import applicable_requirements as _applicable
+from catalogue.frameworks.diff import Segment, word_diff
 from catalogue.frameworks.models import FrameworkCategory, Requirement
 from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.listings.queries import listing_of
@@ -186,11 +188,16 @@ def submission_problems(session: Session, dossier: Dossier) -> list[Problem]:
             "organisation"))
     answers = current_answers(session, dossier, working=True)
     on = today()
+    # The secretariat's notes stay open until the answer they concern changes.
+    open_notes = unanswered_notes(session, dossier)
     for requirement in applicable_requirements(session, dossier):
         def add(message: str, field: str, r: Requirement = requirement) -> None:
             problems.append(Problem(f"{r.code} « {r.title} » : {message}", field, r.code, r.id,
                                     r.category))
 
+        for note in open_notes.get(requirement.code, ()):
+            add(f"remarque du secrétariat sans suite (réponse et pièces inchangées) : {note}",
+                "admissibility")
         answer = answers.get(requirement.id)
         if answer is None or answer.status is None:
             add("sans réponse.", "status")
@@ -302,6 +309,39 @@ class AnswerChange:
     title: str
     before: Answer | None
     after: Answer
+
+    @property
+    def justification_diff(self) -> list[Segment]:
+        """The justification's change, word by word."""
+        return word_diff(self.before.justification if self.before else "", self.after.justification)
+
+    @property
+    def evidence_added(self) -> list[Evidence]:
+        """Files attached in this round that replace none of the previous ones."""
+        before = self.before.evidence if self.before else []
+        kinds_before = {e.kind for e in before}
+        ids_before = {e.id for e in before}
+        return [e for e in self.after.evidence if e.id not in ids_before and e.kind not in kinds_before]
+
+    @property
+    def evidence_removed(self) -> list[Evidence]:
+        after_ids = {e.id for e in self.after.evidence}
+        after_kinds = {e.kind for e in self.after.evidence}
+        return [e for e in (self.before.evidence if self.before else [])
+                if e.id not in after_ids and e.kind not in after_kinds]
+
+    @property
+    def evidence_replaced(self) -> list[tuple[Evidence, Evidence]]:
+        """(old, new) pairs: a file of the same kind with another content (SHA-256)."""
+        before = self.before.evidence if self.before else []
+        after_ids = {e.id for e in self.after.evidence}
+        pairs = []
+        for new in self.after.evidence:
+            old = next((e for e in before if e.kind == new.kind and e.id != new.id
+                        and e.id not in after_ids), None)
+            if old is not None and new.id not in {e.id for e in before}:
+                pairs.append((old, new))
+        return pairs
 
 
 def _differs(before: Answer | None, after: Answer) -> bool:
