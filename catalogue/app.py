@@ -31,6 +31,7 @@ from catalogue.consents import views as consents_views
 from catalogue.core import templating, work_views
 from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
+from catalogue.dossiers import proposal_views
 from catalogue.dossiers import views as dossiers_views
 from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 from catalogue.fhir import views as fhir_views
@@ -43,6 +44,7 @@ from catalogue.listings import version_token
 from catalogue.listings.public_cache import PublicCache
 from catalogue.listings.views import public as listings_public
 from catalogue.listings.views import staff as listings_staff
+from catalogue.listings.views import waves as wave_views
 from catalogue.notifications import services as notifications
 from catalogue.oauth.views import bp as oauth_bp
 from catalogue.oauth.views import consent as _oauth_consent  # noqa: F401 - registers its routes
@@ -63,6 +65,7 @@ BLUEPRINTS = (
     accounts_views.bp, admin_views.bp, publishers_space.bp, apps_views.bp, dossiers_views.bp,
     commission_bp, publishers_staff.bp, listings_staff.bp, frameworks_views.bp, listings_public.bp,
     consents_views.bp, oauth_bp, fhir_views.bp, api_views.bp, jobs_views.bp, core_views.bp, work_views.bp,
+    proposal_views.bp, wave_views.bp,
 )
 COMMANDS = (
     accounts_cli.cli, commission_cli.cli, frameworks_cli.cli, demo_cli.cli, audit_cli.cli,

@@ -14,6 +14,7 @@ from catalogue.commission.reminders import send_reminders
 from catalogue.dossiers.lifecycle import lapse_overdue
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.listings.lifecycle import expire_due
+from catalogue.listings.waves import enforce_compliance_deadlines
 from catalogue.notifications import services as notifications
 from workflows import clock
 from workflows.clock import TickResult
@@ -22,6 +23,8 @@ STEPS = (
     clock.Step("lapsed", "caducs", lapse_overdue),
     clock.Step("expired", "fiches expirées", expire_due),
     clock.Step("in_force", "référentiels en vigueur", bring_into_force),
+    clock.Step("noncompliant", "fiches suspendues faute de mise en conformité",
+               enforce_compliance_deadlines),
     clock.Step("reminders", "rappels", send_reminders),
 )
 

@@ -7,12 +7,8 @@ dossier.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
-from urllib.parse import urlparse
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,10 +16,15 @@ from catalogue import db
 from catalogue.accounts.models import User
 from catalogue.apps import vocabulary as v
 from catalogue.apps.images import clean_image
-from catalogue.apps.models import App, Pricing, Screenshot
+from catalogue.apps.models import App, Screenshot
+from catalogue.apps.profile import (
+    PROFILE_FIELDS,
+    clean_profile,
+    profile_snapshot,
+)
 from catalogue.audit import services as audit
+from catalogue.dossiers.models import Dossier, DossierKind, DossierState
 from catalogue.errors import DomainError, NotFound, ValidationFailed
-from catalogue.frameworks.vocabulary import PREDICATES
 from catalogue.listings import services as listings
 from catalogue.listings.queries import listing_of
 from catalogue.publishers.models import Membership, Organisation
@@ -31,188 +32,43 @@ from catalogue.publishers.permissions import require_member
 from catalogue.storage.services import get_storage, new_key
 
 MAX_SCREENSHOTS = 8
-DERIVED_PREDICATES = frozenset({"is_medical_device", "connects_patient_space",
-                                "handles_patient_identity", "has_professional_users",
-                                "targets_minors"})
-SUMMARY_MAX = 200
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-PROFILE_FIELDS = (
-    "name", "slug", "summary", "description", "category", "audiences", "platforms", "pricing",
-    "price_text", "languages", "website_url", "privacy_policy_url",
-    "accessibility_statement_url", "support_contact", "data_categories", "hosting_provider",
-    "hds_certified", "hds_certificate_ref", "is_medical_device", "medical_device_class",
-    "connected_services", "predicates",
-)
-_LIST_FIELDS = {
-    "audiences": v.AUDIENCES, "platforms": v.PLATFORMS, "languages": v.LANGUAGES,
-    "data_categories": v.DATA_CATEGORIES, "connected_services": v.NATIONAL_SERVICES,
-    "predicates": PREDICATES,
-}
+# Dossier states in which the app's assessed facts are not frozen by that dossier: a draft
+# (not filed yet) and the closed ones other than a referencing (the listing rule applies).
+_NOT_FROZEN_STATES = (DossierState.DRAFT, DossierState.WITHDRAWN, DossierState.REFUSED,
+                      DossierState.LAPSED, DossierState.REFERENCED)
 
 
 class AssessedFieldChange(DomainError):
-    """A listed app tried to change an assessed field: a ``modification`` dossier is needed."""
+    """An assessed field changed while a dossier holds it frozen (submitted, under review,
+    decided) or once listed: a ``modification`` dossier is needed."""
 
     status = 409
 
-    def __init__(self, fields: list[str]):
+    def __init__(self, fields: list[str], *, reference: str | None = None):
+        names = ", ".join(v.label(v.ASSESSED_FIELD_LABELS, f) for f in fields)
+        if reference:
+            message = (
+                f"Le dossier {reference} a été déposé : les informations évaluées ({names}) "
+                "sont gelées jusqu'à sa décision. Une fois l'application référencée, ouvrez un "
+                "dossier de modification pour les changer (ou retirez le dossier en cours)."
+            )
+        else:
+            message = (
+                f"Ces informations ont été évaluées lors du référencement ({names}) : leur "
+                "modification nécessite un dossier de modification."
+            )
         super().__init__(
-            "Ces informations ont été évaluées lors du référencement : leur modification "
-            "nécessite un dossier de modification.",
-            errors=dict.fromkeys(fields, "Modification soumise à un nouveau dossier."),
+            message, errors=dict.fromkeys(fields, "Modification soumise à un nouveau dossier."),
         )
         self.fields = fields
-
-
-def slugify(text: str) -> str:
-    """A URL slug: ASCII lower case words joined by dashes."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:70].strip("-") or "application"
-
-
-def _unique_slug(session: Session, base: str, app_id: int | None) -> str:
-    slug, n = base, 2
-    while session.scalar(select(App.id).where(App.slug == slug, App.id != (app_id or 0))):
-        slug = f"{base[:70]}-{n}"
-        n += 1
-    return slug
-
-
-def _url(value: str, field: str, errors: dict[str, str]) -> str:
-    value = (value or "").strip()
-    if not value:
-        return ""
-    parts = urlparse(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 500:
-        errors[field] = "Indiquez une adresse web complète commençant par https://."
-    return value
-
-
-def _codes(value: Any, table: dict[str, Any], field: str, errors: dict[str, str]) -> list[str]:
-    values = [value] if isinstance(value, str) else list(value or [])
-    unknown = [c for c in values if c not in table]
-    if unknown:
-        errors[field] = "Valeur inconnue : " + ", ".join(map(str, unknown)) + "."
-    # Keep the table's order: stable snapshots and diffs.
-    return [c for c in table if c in values]
-
-
-def _clean_profile(session: Session, data: dict[str, Any], app_id: int | None) -> dict[str, Any]:
-    """Validate the whole profile; ValidationFailed with a French message per field."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    name = (data.get("name") or "").strip()
-    if not name:
-        errors["name"] = "Indiquez le nom de l'application."
-    elif len(name) > 120:
-        errors["name"] = "Le nom ne doit pas dépasser 120 caractères."
-    out["name"] = name
-    slug = (data.get("slug") or "").strip().lower() or slugify(name)
-    if not _SLUG_RE.match(slug) or len(slug) > 80:
-        errors["slug"] = "L'identifiant d'adresse ne contient que des lettres minuscules, chiffres et tirets."
-    elif session.scalar(select(App.id).where(App.slug == slug, App.id != (app_id or 0))):
-        if data.get("slug"):
-            errors["slug"] = "Cet identifiant d'adresse est déjà utilisé."
-        else:
-            slug = _unique_slug(session, slug, app_id)
-    out["slug"] = slug
-    summary = " ".join((data.get("summary") or "").split())
-    if not summary:
-        errors["summary"] = "Indiquez un résumé."
-    elif len(summary) > SUMMARY_MAX:
-        errors["summary"] = (f"Le résumé ne doit pas dépasser {SUMMARY_MAX} caractères "
-                             f"({len(summary)} saisis).")
-    out["summary"] = summary
-    description = (data.get("description") or "").strip()
-    if len(description) > 20_000:
-        errors["description"] = "La description ne doit pas dépasser 20 000 caractères."
-    out["description"] = description
-    category = data.get("category") or ""
-    if category not in v.CATEGORIES:
-        errors["category"] = "Choisissez une catégorie."
-    out["category"] = category
-    for field, table in _LIST_FIELDS.items():
-        out[field] = _codes(data.get(field), table, field, errors)
-    if not out["platforms"] and "platforms" not in errors:
-        errors["platforms"] = "Choisissez au moins une plateforme."
-    if not out["audiences"] and "audiences" not in errors:
-        errors["audiences"] = "Choisissez au moins un public."
-    if not out["languages"] and "languages" not in errors:
-        errors["languages"] = "Choisissez au moins une langue."
-    try:
-        out["pricing"] = Pricing(data.get("pricing") or "free")
-    except ValueError:
-        errors["pricing"] = "Choisissez un modèle de tarification."
-        out["pricing"] = Pricing.FREE
-    price_text = (data.get("price_text") or "").strip()
-    if out["pricing"] != Pricing.FREE and not price_text:
-        errors["price_text"] = "Précisez les tarifs des options payantes."
-    if len(price_text) > 200:
-        errors["price_text"] = "Ce champ ne doit pas dépasser 200 caractères."
-    out["price_text"] = price_text if out["pricing"] != Pricing.FREE else ""
-    for field in ("website_url", "privacy_policy_url", "accessibility_statement_url"):
-        out[field] = _url(data.get(field) or "", field, errors)
-    support = (data.get("support_contact") or "").strip()
-    if support and not support.startswith(("http://", "https://")):
-        try:
-            support = validate_email(support, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors["support_contact"] = "Indiquez une adresse e-mail ou une adresse web de support."
-    elif support:
-        support = _url(support, "support_contact", errors)
-    out["support_contact"] = support
-    out["hosting_provider"] = (data.get("hosting_provider") or "").strip()[:200]
-    out["hds_certified"] = bool(data.get("hds_certified"))
-    out["hds_certificate_ref"] = (data.get("hds_certificate_ref") or "").strip()[:200]
-    out["is_medical_device"] = bool(data.get("is_medical_device"))
-    device_class = data.get("medical_device_class") or None
-    if out["is_medical_device"]:
-        if device_class not in v.MEDICAL_DEVICE_CLASSES:
-            errors["medical_device_class"] = "Indiquez la classe du dispositif médical."
-    else:
-        device_class = None
-    out["medical_device_class"] = device_class
-    # Predicates the profile's other answers already give are derived from them, never
-    # taken as typed, so that they cannot contradict the profile.
-    predicates = set(out["predicates"]) - DERIVED_PREDICATES
-    if out["is_medical_device"]:
-        predicates.add("is_medical_device")
-    if out["data_categories"]:
-        predicates.add("connects_patient_space")
-        predicates.add("processes_health_data")
-    if "insi" in out["connected_services"]:
-        predicates.add("handles_patient_identity")
-    if "professionals" in out["audiences"]:
-        predicates.add("has_professional_users")
-    if "children" in out["audiences"]:
-        predicates.add("targets_minors")
-    if "processes_health_data" in predicates and not out["hosting_provider"]:
-        errors["hosting_provider"] = "Indiquez l'hébergeur des données de santé."
-    if out["hds_certified"] and not out["hds_certificate_ref"]:
-        errors["hds_certificate_ref"] = "Indiquez la référence du certificat HDS de l'hébergeur."
-    out["predicates"] = [p for p in PREDICATES if p in predicates]
-    if errors:
-        raise ValidationFailed(next(iter(errors.values())), errors=errors)
-    return out
-
-
-def profile_snapshot(app: App) -> dict[str, Any]:
-    """The profile as plain JSON (frozen in a dossier at creation)."""
-    snapshot = {}
-    for field in PROFILE_FIELDS:
-        value = getattr(app, field)
-        snapshot[field] = value.value if hasattr(value, "value") else (
-            list(value) if isinstance(value, list) else value)
-    return snapshot
+        self.reference = reference
 
 
 def create_app_profile(session: Session, organisation: Organisation, *, actor: User,
                        **fields: Any) -> App:
     """A member creates an app with its questionnaire answers."""
     require_member(session, organisation, actor)
-    clean = _clean_profile(session, fields, None)
+    clean = clean_profile(session, fields, None)
     app = App(organisation_id=organisation.id, created_by_id=actor.id, **clean)
     session.add(app)
     session.flush()
@@ -226,19 +82,27 @@ def update_app_profile(session: Session, app: App, *, actor: User, **fields: Any
     once; assessed fields raise ``AssessedFieldChange``."""
     require_member(session, app.organisation, actor)
     merged = {**profile_snapshot(app), **fields}
-    clean = _clean_profile(session, merged, app.id)
+    clean = clean_profile(session, merged, app.id)
     before = profile_snapshot(app)
     changed = [f for f in PROFILE_FIELDS if _plain(clean[f]) != before[f]]
     if not changed:
         return app
     listing = listing_of(session, app)
-    if listing is not None:
-        assessed = [f for f in changed if f in v.ASSESSED_FIELDS]
-        if assessed:
+    assessed = [f for f in changed if f in v.ASSESSED_FIELDS]
+    if assessed:
+        # From submission on, the assessed facts are the dossier's, not the profile's.
+        filed = session.scalar(
+            select(Dossier.reference).where(Dossier.app_id == app.id,
+                                            Dossier.state.not_in(_NOT_FROZEN_STATES))
+            .order_by(Dossier.id.desc()).limit(1)
+        )
+        if filed is not None and listing is None:
+            raise AssessedFieldChange(assessed, reference=filed)
+        if listing is not None:
             raise AssessedFieldChange(assessed)
-        if "slug" in changed:
-            message = "L'adresse d'une application référencée ne change pas."
-            raise ValidationFailed(message, errors={"slug": message})
+    if listing is not None and "slug" in changed:
+        message = "L'adresse d'une application référencée ne change pas."
+        raise ValidationFailed(message, errors={"slug": message})
     for field in changed:
         setattr(app, field, clean[field])
     session.flush()
@@ -248,9 +112,22 @@ def update_app_profile(session: Session, app: App, *, actor: User, **fields: Any
                  "before": {f: before[f] for f in changed if f != "description"},
                  "after": {f: _plain(clean[f]) for f in changed if f != "description"}},
     )
+    if assessed:
+        _follow_in_drafts(session, app)
     if listing is not None:
         _sync_listing(session, app, actor)
     return app
+
+
+def _follow_in_drafts(session: Session, app: App) -> None:
+    """A draft dossier's snapshot follows the profile until submission (which freezes it),
+    so that its applicable requirements are those of the profile it will be filed with."""
+    for dossier in session.scalars(
+        select(Dossier).where(Dossier.app_id == app.id, Dossier.state == DossierState.DRAFT,
+                              Dossier.kind != DossierKind.MODIFICATION)
+    ):
+        dossier.profile_snapshot = profile_snapshot(app)
+    session.flush()
 
 
 def _plain(value: Any) -> Any:

@@ -35,10 +35,12 @@ def _lang() -> str:
 
 
 def _form_page(form: AppProfileForm, *, organisation: Any, app: App | None = None,
-               assessed: list[str] | None = None, status: int = 200) -> Any:
+               assessed: list[str] | None = None, assessed_message: str = "",
+               status: int = 200) -> Any:
     listed = app is not None and apps.listing_of(db.session, app) is not None
     return render_template("apps/form.html", form=form, organisation=organisation, app=app,
-                           groups=_GROUPS, listed=listed, assessed=assessed or []), status
+                           groups=_GROUPS, listed=listed, assessed=assessed or [],
+                           assessed_message=assessed_message), status
 
 
 @bp.route("/editeur/organisations/<int:organisation_id>/applications/nouvelle", methods=["GET", "POST"])
@@ -84,17 +86,20 @@ def edit(app_id: int) -> Any:
         form.pricing.data = app.pricing.value
         form.medical_device_class.data = app.medical_device_class or ""
     assessed: list[str] = []
+    assessed_message: list[str] = []
 
     def action() -> None:
         try:
             apps.update_app_profile(db.session, app, actor=current_user, **form.values())
         except apps.AssessedFieldChange as exc:
             assessed.extend(exc.fields)
+            assessed_message.append(exc.message)
             raise
 
     if form.validate_on_submit() and apply_form(form, action, _("Profil mis à jour."), field="name"):
         return redirect(url_for("apps.show", app_id=app.id))
     return _form_page(form, organisation=app.organisation, app=app, assessed=assessed,
+                      assessed_message=assessed_message[0] if assessed_message else None,
                       status=409 if assessed else 422 if form.errors else 200)
 
 

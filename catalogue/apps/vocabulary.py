@@ -95,16 +95,33 @@ PRICING: Table = {
     "paid": ("Payant", "Paid"),
 }
 
-# Fields whose change on a listed app needs a new assessment (a ``modification`` dossier).
+# The assessed facts (DESIGN §4 "The decision governs"): frozen in a dossier's snapshot
+# from submission on; once decided, the public reads them from that snapshot. A change
+# needs a new assessment (a ``modification`` dossier). Audiences and platforms are in:
+# framework predicates read them (minors, professionals).
 ASSESSED_FIELDS = (
-    "hosting_provider", "hds_certified", "hds_certificate_ref", "data_categories",
-    "is_medical_device", "medical_device_class", "connected_services", "predicates",
+    "audiences", "platforms", "hosting_provider", "hds_certified", "hds_certificate_ref",
+    "data_categories", "is_medical_device", "medical_device_class", "connected_services",
+    "predicates",
 )
+# Their names in refusals and diffs (French, English).
+ASSESSED_FIELD_LABELS: Table = {
+    "audiences": ("Publics", "Audiences"),
+    "platforms": ("Plateformes", "Platforms"),
+    "hosting_provider": ("Hébergeur des données", "Data host"),
+    "hds_certified": ("Certification HDS de l'hébergeur", "Host's HDS certification"),
+    "hds_certificate_ref": ("Référence du certificat HDS", "HDS certificate reference"),
+    "data_categories": ("Données de l'espace santé", "Health space data"),
+    "is_medical_device": ("Dispositif médical", "Medical device"),
+    "medical_device_class": ("Classe du dispositif médical", "Medical device class"),
+    "connected_services": ("Services numériques nationaux", "National digital services"),
+    "predicates": ("Caractéristiques (usage de l'IA, données de santé…)",
+                   "Characteristics (AI use, health data…)"),
+}
 # Fields a listed app may change at once (the listing follows, audited).
 PRESENTATION_FIELDS = (
     "name", "summary", "description", "support_contact", "website_url", "privacy_policy_url",
-    "accessibility_statement_url", "languages", "platforms", "audiences", "category",
-    "pricing", "price_text",
+    "accessibility_statement_url", "languages", "category", "pricing", "price_text",
 )
 
 

@@ -88,7 +88,7 @@ def add_evidence(
         select(Evidence).where(Evidence.organisation_id == organisation.id, Evidence.sha256 == digest)
     )
     if existing is not None:
-        return existing
+        return _file_under(session, existing, kind, actor)
     key = new_key("evidence")
     try:
         get_storage().put(key, data)
@@ -116,7 +116,7 @@ def add_evidence(
                                    Evidence.sha256 == digest))
         if existing is None:
             raise
-        return existing
+        return _file_under(session, existing, kind, actor)
     session.info.setdefault(_PENDING_KEYS, []).append(key)
     audit.record(session, "evidence.uploaded", actor=actor, subject=evidence,
                  payload={"organisation_id": organisation.id, "app_id": evidence.app_id,
@@ -124,20 +124,31 @@ def add_evidence(
     return evidence
 
 
+def _file_under(session: Session, evidence: Evidence, kind: str, actor: User) -> Evidence:
+    """The same content uploaded again: filed under ``kind`` too if it is a new one."""
+    if kind not in evidence.kinds:
+        evidence.extra_kinds = [*(evidence.extra_kinds or []), kind]
+        session.flush()
+        audit.record(session, "evidence.kind_added", actor=actor, subject=evidence,
+                     payload={"kind": kind, "kinds": evidence.kinds})
+    return evidence
+
+
 def evidence_by_id(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> dict[int, Evidence]:
-    """The evidence among ``evidence_ids`` that the dossier may cite (its organisation's, for its
-    app or the whole organisation), by id; ids it may not cite are left out."""
+    """The evidence among ``evidence_ids`` that the dossier may cite, by id: the library is
+    organisation-wide (a file uploaded for one app serves every app of the organisation);
+    ids it may not cite are left out."""
     ids = sorted({int(i) for i in evidence_ids})
     if not ids:
         return {}
     return {e.id: e for e in session.scalars(
         select(Evidence).where(Evidence.id.in_(ids),
-                               Evidence.organisation_id == dossier.organisation_id,
-                               (Evidence.app_id == dossier.app_id) | Evidence.app_id.is_(None))
+                               Evidence.organisation_id == dossier.organisation_id)
     )}
 
 
 def evidence_rows(session: Session, dossier: Dossier, evidence_ids: Iterable[int]) -> list[Evidence]:
+    """The organisation's files with these ids; ``ValidationFailed`` if one is not."""
     ids = {int(i) for i in evidence_ids}
     rows = evidence_by_id(session, dossier, ids)
     if len(rows) != len(ids):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogue.accounts.models import User
 from catalogue.apps.models import App
-from catalogue.clock import now
+from catalogue.clock import now, today
 from catalogue.db import Base, enum_column
 from catalogue.frameworks.models import Framework, Requirement
 from catalogue.publishers.models import Organisation
@@ -99,6 +99,9 @@ class Dossier(Base):
     )
     framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"))
     profile_snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Bumped by each save of a modification dossier's proposed profile (its draft of the
+    # assessed facts): a form built from an older version is refused, not merged.
+    profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The dossier this one renews or modifies (the last referenced one).
     previous_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     round: Mapped[int] = mapped_column(Integer, default=1)
@@ -165,11 +168,17 @@ class Answer(Base):
     evidence: Mapped[list[Evidence]] = relationship(secondary=answer_evidence)
 
 
+# A certificate or audit shows a warning this many days before its validity ends.
+EXPIRY_WARNING_DAYS = 60
+
+
 class Evidence(Base):
     """An evidence file, stored once per organisation by SHA-256 and reused.
 
-    ``app_id`` puts it in an app's evidence library; organisation-level files
-    (the registration extract) have none.
+    The library is the organisation's: every app and dossier of the organisation may use
+    any of its files. ``app_id`` records the app it was first uploaded for (none for
+    organisation-level files such as the registration extract). A row never changes
+    content: a replacement is a new row, so a dossier keeps pointing at what was assessed.
     """
 
     __tablename__ = "evidence"
@@ -179,6 +188,9 @@ class Evidence(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # The same file filed under further kinds (a certificate that is also an audit report):
+    # one stored file, several kinds, never silently re-filed under the first one.
+    extra_kinds: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     title: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -190,6 +202,21 @@ class Evidence(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=now)
 
     uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def expired(self) -> bool:
+        return self.valid_until is not None and self.valid_until < today()
+
+    @property
+    def expiring(self) -> bool:
+        """Still valid but ends within ``EXPIRY_WARNING_DAYS``: time to upload the new one."""
+        return (self.valid_until is not None and not self.expired
+                and (self.valid_until - today()).days <= EXPIRY_WARNING_DAYS)
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every kind the file is filed under, the first one first."""
+        return [self.kind, *(k for k in self.extra_kinds or [] if k != self.kind)]
 
 
 class InformationRequest(Base):

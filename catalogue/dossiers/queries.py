@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 
 from catalogue.apps.models import App
 from catalogue.clock import today
+from catalogue.dossiers.feedback import unanswered_notes
 from catalogue.dossiers.models import (
     Answer,
     AnswerStatus,
@@ -20,6 +21,7 @@ from catalogue.dossiers.models import (
     Evidence,
 )
 from catalogue.frameworks.applicability import applicable_requirements as _applicable
+from catalogue.frameworks.diff import Segment, word_diff
 from catalogue.frameworks.models import FrameworkCategory, Requirement
 from catalogue.frameworks.queries import latest_published
 from catalogue.frameworks.vocabulary import evidence_label
@@ -159,10 +161,9 @@ def requirement_changes(session: Session, dossier: Dossier) -> dict[str, str]:
 
 def evidence_library(session: Session, organisation: Organisation, app: App | None = None
                      ) -> list[Evidence]:
-    """The files a dossier of ``app`` may use: the app's and the organisation's own."""
+    """The files a dossier of ``app`` may use: the whole organisation's library (a file
+    uploaded for one of its apps serves all of them)."""
     query = select(Evidence).where(Evidence.organisation_id == organisation.id)
-    if app is not None:
-        query = query.where((Evidence.app_id == app.id) | Evidence.app_id.is_(None))
     return list(session.scalars(
         query.options(selectinload(Evidence.uploaded_by)).order_by(Evidence.uploaded_at.desc())
     ))
@@ -207,11 +208,16 @@ def completeness(session: Session, dossier: Dossier) -> Completeness:
     requirements = applicable_requirements(session, dossier)
     answers = current_answers(session, dossier, working=True, requirements_loaded=True)
     on = today()
+    # The secretariat's notes stay open until the answer they concern changes.
+    open_notes = unanswered_notes(session, dossier)
     for requirement in requirements:
         def add(message: str, field: str, r: Requirement = requirement) -> None:
             problems.append(Problem(f"{r.code} « {r.title} » : {message}", field, r.code, r.id,
                                     r.category))
 
+        for note in open_notes.get(requirement.code, ()):
+            add(f"remarque du secrétariat sans suite (réponse et pièces inchangées) : {note}",
+                "admissibility")
         answer = answers.get(requirement.id)
         if answer is None or answer.status is None:
             add("sans réponse.", "status")
@@ -229,7 +235,7 @@ def completeness(session: Session, dossier: Dossier) -> Completeness:
             elif not answer.justification:
                 add("justifiez pourquoi l'exigence ne s'applique pas.", "justification")
             continue
-        kinds = {e.kind for e in answer.evidence}
+        kinds = {k for e in answer.evidence for k in e.kinds}
         for kind in requirement.evidence or []:
             if kind not in kinds:
                 add(f"pièce manquante : {evidence_label(kind)}.", "evidence")
@@ -323,6 +329,39 @@ class AnswerChange:
     title: str
     before: Answer | None
     after: Answer
+
+    @property
+    def justification_diff(self) -> list[Segment]:
+        """The justification's change, word by word."""
+        return word_diff(self.before.justification if self.before else "", self.after.justification)
+
+    @property
+    def evidence_added(self) -> list[Evidence]:
+        """Files attached in this round that replace none of the previous ones."""
+        before = self.before.evidence if self.before else []
+        kinds_before = {e.kind for e in before}
+        ids_before = {e.id for e in before}
+        return [e for e in self.after.evidence if e.id not in ids_before and e.kind not in kinds_before]
+
+    @property
+    def evidence_removed(self) -> list[Evidence]:
+        after_ids = {e.id for e in self.after.evidence}
+        after_kinds = {e.kind for e in self.after.evidence}
+        return [e for e in (self.before.evidence if self.before else [])
+                if e.id not in after_ids and e.kind not in after_kinds]
+
+    @property
+    def evidence_replaced(self) -> list[tuple[Evidence, Evidence]]:
+        """(old, new) pairs: a file of the same kind with another content (SHA-256)."""
+        before = self.before.evidence if self.before else []
+        after_ids = {e.id for e in self.after.evidence}
+        pairs = []
+        for new in self.after.evidence:
+            old = next((e for e in before if e.kind == new.kind and e.id != new.id
+                        and e.id not in after_ids), None)
+            if old is not None and new.id not in {e.id for e in before}:
+                pairs.append((old, new))
+        return pairs
 
 
 def _differs(before: Answer | None, after: Answer) -> bool:

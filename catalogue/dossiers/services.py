@@ -22,7 +22,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from catalogue.accounts.models import User
 from catalogue.apps.models import App
-from catalogue.apps.services import profile_snapshot
 from catalogue.audit import services as audit
 from catalogue.clock import now, today
 from catalogue.dossiers.evidence import evidence_by_id, evidence_rows
@@ -36,6 +35,7 @@ from catalogue.dossiers.models import (
     DossierState,
     Evidence,
 )
+from catalogue.dossiers.modification import opening_snapshot
 from catalogue.dossiers.permissions import require_member as require_dossier_member
 from catalogue.dossiers.queries import (
     applicable_requirements,
@@ -101,7 +101,7 @@ def open_dossier(session: Session, app: App, *, actor: User,
         raise DomainError("Un dossier de ce type est déjà ouvert pour cette application.")
     dossier = Dossier(
         app_id=app.id, organisation_id=app.organisation_id, kind=kind,
-        state=S.DRAFT, framework_id=framework.id, profile_snapshot=profile_snapshot(app),
+        state=S.DRAFT, framework_id=framework.id, profile_snapshot=opening_snapshot(app, previous),
         previous_dossier_id=previous.id if previous else None, created_by_id=actor.id,
     )
     session.add(dossier)

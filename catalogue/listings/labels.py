@@ -55,14 +55,17 @@ def codes(facet: str) -> list[str]:
     return list(FACET_TABLES[facet])
 
 
-def facet_values(app: object) -> list[tuple[str, str]]:
-    """The (facet, value) rows of an app's profile, as ``ListingFacet`` stores them."""
+def facet_values(app: object, decided: object | None = None) -> list[tuple[str, str]]:
+    """The (facet, value) rows of a listing, as ``ListingFacet`` stores them: category and
+    pricing from the app's presentation, assessed facts from ``decided`` (the decided
+    profile; the app itself when not given)."""
+    facts = decided if decided is not None else app
     rows: set[tuple[str, str]] = {
         ("category", app.category),  # type: ignore[attr-defined]
         ("pricing", getattr(app.pricing, "value", app.pricing)),  # type: ignore[attr-defined]
-        ("medical_device", "true" if app.is_medical_device else "false"),  # type: ignore[attr-defined]
+        ("medical_device", "true" if facts.is_medical_device else "false"),  # type: ignore[attr-defined]
     }
-    rows.update(("audience", code) for code in app.audiences or ())  # type: ignore[attr-defined]
-    rows.update(("platform", code) for code in app.platforms or ())  # type: ignore[attr-defined]
-    rows.update(("service", code) for code in app.connected_services or ())  # type: ignore[attr-defined]
+    rows.update(("audience", code) for code in facts.audiences or ())  # type: ignore[attr-defined]
+    rows.update(("platform", code) for code in facts.platforms or ())  # type: ignore[attr-defined]
+    rows.update(("service", code) for code in facts.connected_services or ())  # type: ignore[attr-defined]
     return sorted(rows)

@@ -3,8 +3,12 @@
 ``published`` → ``suspended`` (secretariat or decision maker, with a reason) →
 ``published`` (reinstated) or ``delisted`` (decision maker, motivated; final).
 ``published`` → ``expired`` (the clock, once ``valid_until`` has passed without a
-renewal). Publication itself, and renewal, come from a referenced dossier
-(``catalogue.listings.services.publish_from_dossier``), not from this table.
+renewal). ``published`` → ``suspended`` (``suspend_noncompliant``, the clock, at a newer wave's
+compliance deadline without a compliance decision, reason public). ``expired`` or
+``delisted`` → ``published`` (``republish``, the system, when
+the agreement of a new referencing decision is signed). Creation and renewal come from
+a referenced dossier (``catalogue.listings.services.publish_from_dossier``), which
+fires ``republish`` for a listing that had left the catalogue.
 Its effects keep the public history, the patients' consents, the search index and
 the cache in step.
 """
@@ -103,9 +107,51 @@ def effect_expired(ctx: Context) -> None:
     _changed(ctx, ListingEventKind.EXPIRED, "")
 
 
+def compliance_reason(wave: Any) -> str:
+    """The public reason of a suspension at a wave's compliance deadline."""
+    return (f"Mise en conformité avec la vague {wave.label} du référentiel non décidée "
+            f"à la date limite du {wave.compliance_deadline:%d/%m/%Y}.")
+
+
+def guard_compliance_deadline_passed(ctx: Context) -> str | None:
+    wave = ctx.data.get("wave")
+    listing: Listing = ctx.subject
+    on = ctx.data.get("today") or today()
+    if wave is None or wave.compliance_deadline is None or wave.compliance_deadline >= on:
+        return "La date limite de mise en conformité n'est pas passée."
+    if listing.framework.effective_from >= wave.effective_from:
+        return "Le référencement en vigueur est déjà conforme à cette vague."
+    return None
+
+
+def effect_suspended_noncompliant(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.SUSPENDED, compliance_reason(ctx.data["wave"]))
+    ctx.audit_payload["framework_id"] = ctx.data["wave"].id
+
+
+def guard_new_referencing(ctx: Context) -> str | None:
+    dossier = ctx.data.get("dossier")
+    if dossier is None or dossier.id == ctx.subject.dossier_id:
+        return "Seul un nouveau référencement, convention signée, remet la fiche au catalogue."
+    return None
+
+
+def effect_republished(ctx: Context) -> None:
+    """Back in the catalogue: the public history line is written by the publication
+    (``publish_from_dossier``), which also moves the listing to the new dossier."""
+    listing: Listing = ctx.subject
+    moment = now()
+    listing.published_at = moment
+    listing.state_changed_at = moment
+    listing.state_reason = None
+    ctx.audit_payload["dossier_id"] = ctx.data["dossier"].id
+
+
 LISTING_LIFECYCLE = Lifecycle(
     name="listing",
     states=tuple(s.value for s in S),
+    # Final for every human action; only a new referencing decision (``republish``) brings
+    # a delisted app back.
     final=frozenset({S.DELISTED.value}),
     roles_of=roles_on_listing,
     record=record_transition,
@@ -138,6 +184,20 @@ LISTING_LIFECYCLE = Lifecycle(
             label=N_("Constater l'expiration"),
             guards=(guard_validity_over,),
             effects=(effect_expired,),
+        ),
+        Transition(
+            name="suspend_noncompliant", sources=(S.PUBLISHED.value,), target=S.SUSPENDED.value,
+            roles=frozenset({SYSTEM}),
+            label="Suspendre à la date limite de mise en conformité",
+            guards=(guard_compliance_deadline_passed,),
+            effects=(effect_suspended_noncompliant,),
+        ),
+        Transition(
+            name="republish", sources=(S.EXPIRED.value, S.DELISTED.value),
+            target=S.PUBLISHED.value, roles=frozenset({SYSTEM}),
+            label="Republier après un nouveau référencement",
+            guards=(guard_new_referencing,),
+            effects=(effect_republished,),
         ),
     ),
 )

@@ -14,6 +14,7 @@ from catalogue.clock import now
 from catalogue.db import Base, enum_column
 from catalogue.dossiers.models import Dossier
 from catalogue.frameworks.models import Framework
+from catalogue.listings.profile import DecidedProfile
 
 
 class ListingState(enum.StrEnum):
@@ -65,6 +66,11 @@ class Listing(Base):
     )
 
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def profile(self) -> DecidedProfile:
+        """The assessed facts as decided: the snapshot of the dossier in force."""
+        return DecidedProfile.from_snapshot(self.dossier.profile_snapshot)
 
 
 class ListingEvent(Base):

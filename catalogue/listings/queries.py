@@ -22,12 +22,15 @@ from catalogue.commission.models import Agreement
 from catalogue.listings.labels import FACETS
 from catalogue.listings.models import Listing, ListingEvent, ListingFacet, ListingState, Report
 from catalogue.listings.models import ListingEventKind as K
+from catalogue.listings.profile import DecidedProfile
 from catalogue.search import services as search
 from catalogue.search.index import BitmapSearch, CatalogueSearch, SearchRequest
 from catalogue.search.text import parse_query
 
 SORTS = ("relevance", "name", "-referenced_at")
 PUBLIC_STATES = (ListingState.PUBLISHED.value, ListingState.SUSPENDED.value)
+# A delisted app's page stays at its URL with its public history (DESIGN §4 "Listing").
+PAGE_STATES = (*PUBLIC_STATES, ListingState.DELISTED.value)
 MAX_PER_PAGE = 100
 
 # The search backend behind every catalogue read (the page, the API, the home page's
@@ -171,17 +174,18 @@ def load_listings(session: Session, ids: list[int]) -> list[Listing]:
     rows = session.scalars(
         select(Listing).where(Listing.id.in_(ids))
         .options(joinedload(Listing.app).joinedload(App.organisation),
-                 joinedload(Listing.framework))
+                 joinedload(Listing.framework), joinedload(Listing.dossier))
     ).unique().all()
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def public_listing(session: Session, slug: str) -> Listing | None:
-    """A listing the public may see (published or suspended), with its history."""
+    """A listing the public may see (published, suspended, or delisted: its page and its
+    history stay), with its history."""
     return session.scalar(
         select(Listing).join(Listing.app)
-        .where(App.slug == slug, Listing.state.in_(PUBLIC_STATES))
+        .where(App.slug == slug, Listing.state.in_(PAGE_STATES))
         .options(joinedload(Listing.app).joinedload(App.organisation),
                  joinedload(Listing.framework), selectinload(Listing.events),
                  joinedload(Listing.dossier))
@@ -220,7 +224,8 @@ def all_published(session: Session) -> Iterator[Listing]:
     streamed by batches: an export never holds the whole catalogue in memory."""
     yield from session.scalars(
         select(Listing).where(Listing.state == ListingState.PUBLISHED)
-        .options(joinedload(Listing.app).joinedload(App.organisation))
+        .options(joinedload(Listing.app).joinedload(App.organisation),
+                 joinedload(Listing.framework), joinedload(Listing.dossier))
         .order_by(Listing.sort_key, Listing.id)
         .execution_options(yield_per=500)
     )
@@ -235,6 +240,12 @@ def feed_events(session: Session, limit: int = 50) -> list[ListingEvent]:
         .options(joinedload(ListingEvent.listing).joinedload(Listing.app))
         .order_by(ListingEvent.occurred_at.desc(), ListingEvent.id.desc()).limit(limit)
     ))
+
+
+def decided_profile(session: Session, listing: Listing) -> DecidedProfile:
+    """The assessed facts the public, the consent screen and OAuth scopes go by: the
+    snapshot of the dossier whose decision is in force, never the live app profile."""
+    return listing.profile
 
 
 def listing_of(session: Session, app: App) -> Any | None:

@@ -1,5 +1,7 @@
 """Listings as public data: the API's items and resources, the open data exports.
 
+Assessed facts come from the decided profile (``Listing.profile``), never the live app.
+
 Codes stay codes (stable for machines); the API's ``/categories`` gives labels.
 """
 
@@ -19,16 +21,17 @@ def _iso(value: Any) -> str | None:
 def summary(listing: Listing, base_url: str = "") -> dict[str, Any]:
     """One item of ``GET /api/v1/apps`` (and one row of the exports)."""
     app = listing.app
+    decided = listing.profile
     return {
         "slug": app.slug,
         "name": app.name,
         "summary": app.summary,
         "category": app.category,
-        "audiences": list(app.audiences or []),
-        "platforms": list(app.platforms or []),
+        "audiences": list(decided.audiences),
+        "platforms": list(decided.platforms),
         "pricing": app.pricing.value,
-        "medical_device": bool(app.is_medical_device),
-        "services": list(app.connected_services or []),
+        "medical_device": decided.is_medical_device,
+        "services": list(decided.connected_services),
         "publisher": app.organisation.legal_name,
         "status": listing.state.value,
         "referenced_at": _iso(listing.decided_at),
@@ -41,6 +44,7 @@ def summary(listing: Listing, base_url: str = "") -> dict[str, Any]:
 def detail(listing: Listing, base_url: str = "") -> dict[str, Any]:
     """``GET /api/v1/apps/{slug}``: everything the public listing page shows."""
     app = listing.app
+    decided = listing.profile
     organisation = app.organisation
     framework = listing.framework
     return {
@@ -58,14 +62,14 @@ def detail(listing: Listing, base_url: str = "") -> dict[str, Any]:
             "city": organisation.city or None,
             "verified": organisation.status.value == "verified",
         },
-        "data_categories": list(app.data_categories or []),
+        "data_categories": list(decided.data_categories),
         "hosting": {
-            "provider": app.hosting_provider or None,
-            "hds_certified": bool(app.hds_certified),
-            "hds_certificate": app.hds_certificate_ref or None,
+            "provider": decided.hosting_provider or None,
+            "hds_certified": decided.hds_certified,
+            "hds_certificate": decided.hds_certificate_ref or None,
         },
-        "medical_device_class": app.medical_device_class if app.is_medical_device else None,
-        "connected_services": list(app.connected_services or []),
+        "medical_device_class": decided.medical_device_class,
+        "connected_services": list(decided.connected_services),
         "referencing": {
             "framework": framework.code,
             "framework_version": framework.version,

@@ -20,6 +20,7 @@ from catalogue.apps.models import App
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.commission.models import Decision, DecisionOutcome, Opinion
+from catalogue.dossiers import modification
 from catalogue.dossiers.models import Dossier, DossierKind
 from catalogue.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from catalogue.listings import cache
@@ -61,11 +62,12 @@ def sort_key(name: str) -> str:
 
 
 def sync_facets(session: Session, listing: Listing) -> None:
-    """Replace the listing's (facet, value) rows with those of its app's profile."""
+    """Replace the listing's (facet, value) rows: presentation from the app, assessed facts
+    from the decided profile."""
     session.execute(delete(ListingFacet).where(ListingFacet.listing_id == listing.id))
     session.add_all(
         ListingFacet(listing_id=listing.id, facet=facet, value=value)
-        for facet, value in facet_values(listing.app)
+        for facet, value in facet_values(listing.app, listing.profile)
     )
 
 
@@ -97,7 +99,7 @@ def publish_from_dossier(session: Session, dossier: Dossier, *, actor: User | No
     before: dict[str, Any] = {}
     if listing is None:
         listing = Listing(
-            app=app, app_id=app.id, state=ListingState.PUBLISHED, dossier_id=dossier.id,
+            app=app, app_id=app.id, state=ListingState.PUBLISHED, dossier=dossier,
             framework_id=dossier.framework_id, opinion=opinion.value.value,
             decided_at=decision.decided_at, published_at=moment, valid_until=valid_until,
             state_changed_at=moment,
@@ -110,25 +112,28 @@ def publish_from_dossier(session: Session, dossier: Dossier, *, actor: User | No
         if listing.state in (ListingState.EXPIRED, ListingState.DELISTED):
             # A new referencing decision brings an expired or delisted app back.
             kind = ListingEventKind.PUBLISHED
-            listing.state = ListingState.PUBLISHED
-            listing.published_at = moment
-            listing.state_changed_at = moment
-            listing.state_reason = None
+            fire(session, LISTING_LIFECYCLE, listing, "republish", None, dossier=dossier)
         elif dossier.kind == DossierKind.RENEWAL:
             kind = ListingEventKind.RENEWED
         elif dossier.kind == DossierKind.MODIFICATION:
             kind = ListingEventKind.MODIFIED
         else:
             kind = ListingEventKind.PUBLISHED
-        listing.dossier_id = dossier.id
+        listing.dossier = dossier
         listing.framework_id = dossier.framework_id
         listing.opinion = opinion.value.value
         listing.decided_at = decision.decided_at
         listing.valid_until = valid_until
+    note = ""
+    if dossier.kind == DossierKind.MODIFICATION:
+        # The decided facts become the app's and the listing's; the history says which.
+        changes = modification.apply_decided_profile(session, app, dossier)
+        note = modification.public_note(changes)
+        before["changes"] = [c.field for c in changes]
     listing.sort_key = sort_key(app.name)
     session.flush()
     session.add(ListingEvent(listing_id=listing.id, kind=kind, occurred_at=moment,
-                             dossier_id=dossier.id))
+                             dossier_id=dossier.id, public_note=note))
     sync_facets(session, listing)
     search.index_listing(session, listing)
     cache.catalogue_changed(session, [app.slug])

@@ -128,7 +128,7 @@ def test_pagination_links_and_past_the_end(client: Any, catalogue: list[Any]) ->
     ({"platform": "ios,beos"}, ["platform"]),
     ({"pricing": "cheap"}, ["pricing"]),
     ({"medical_device": "yes"}, ["medical_device"]),
-    ({"status": "delisted"}, ["status"]),
+    ({"status": "withdrawn"}, ["status"]),
     ({"sort": "price"}, ["sort"]),
     ({"q": "x" * 201}, ["q"]),
     ({"colour": "blue"}, ["colour"]),
@@ -189,10 +189,14 @@ def test_detail_of_suspended_delisted_and_unknown(client: Any, session: Any, cat
     assert client.get("/api/v1/apps?status=suspended").json["total"] == 1
     listings.delist_listing(session, reload(catalogue[0]), actor=reload(decider), reason="Fin.")
     db.commit()
-    for url in (f"/api/v1/apps/{slug}", "/api/v1/apps/jamais-publiee"):
-        response = client.get(url)
-        assert response.status_code == 404 and response.mimetype == "application/problem+json"
-        _validator(spec, "Problem").validate(response.json)
+    # A delisted app keeps answering, with its reason and history (DESIGN §6).
+    delisted = client.get(f"/api/v1/apps/{slug}")
+    assert delisted.status_code == 200 and delisted.json["referencing"]["status"] == "delisted"
+    assert delisted.json["referencing"]["status_reason"] == "Fin."
+    assert client.get("/api/v1/apps?status=delisted").json["total"] == 1
+    response = client.get("/api/v1/apps/jamais-publiee")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    _validator(spec, "Problem").validate(response.json)
 
 
 def test_categories_with_counts(client: Any, spec: dict[str, Any], catalogue: list[Any]) -> None:

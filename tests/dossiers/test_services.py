@@ -23,19 +23,28 @@ from tests.factories_publishers import fill_answers, owner_of
 S = DossierState
 
 
-def test_dossier_is_frozen_to_the_framework_and_profile(session, make_dossier, clock):
+def test_dossier_is_frozen_to_the_framework_and_to_the_profile_from_submission(
+        session, make_dossier, clock):
+    from catalogue.apps import services as apps
+
     dossier = make_dossier()
     app = dossier.app
+    owner = owner_of(session, app.organisation)
     before = [r.code for r in dossier_queries.applicable_requirements(session, dossier)]
     assert dossier.framework.label == "ENS 2026.1"
     assert dossier.profile_snapshot["name"] == app.name
-    from catalogue.apps import services as apps
-
-    apps.update_app_profile(session, app, actor=owner_of(session, app.organisation),
+    # A draft follows the profile: its requirements are those of the profile it will be filed with.
+    apps.update_app_profile(session, app, actor=owner,
                             predicates=["processes_health_data", "uses_ai"], is_medical_device=True,
                             medical_device_class="I")
-    assert [r.code for r in dossier_queries.applicable_requirements(session, dossier)] == before
-    assert "uses_ai" not in dossier.profile_snapshot["predicates"]
+    during = [r.code for r in dossier_queries.applicable_requirements(session, dossier)]
+    assert "uses_ai" in dossier.profile_snapshot["predicates"] and set(before) < set(during)
+    fill_answers(session, dossier, owner)
+    dossiers.submit_dossier(session, dossier, actor=owner)
+    # Filed: the assessed facts are frozen, the profile refuses to change them.
+    with pytest.raises(apps.AssessedFieldChange, match=dossier.reference):
+        apps.update_app_profile(session, app, actor=owner, predicates=["processes_health_data"])
+    assert [r.code for r in dossier_queries.applicable_requirements(session, dossier)] == during
 
 
 def test_one_open_dossier_per_app_and_kind(session, make_dossier, clock):

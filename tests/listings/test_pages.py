@@ -145,7 +145,9 @@ def test_suspended_listing_shows_a_banner_and_no_connect(client: Any, session: A
     listings.delist_listing(session, reload(listing), actor=reload(decider),
                             reason="Faille non corrigée.")
     db.commit()
-    assert client.get(f"/catalogue/{slug}").status_code == 404
+    # The page stays, marked delisted with its reason (issue 11).
+    delisted = client.get(f"/catalogue/{slug}").get_data(as_text=True)
+    assert "Application déréférencée" in delisted and "Faille non corrigée." in delisted
     assert client.get("/catalogue/jamais-publiee").status_code == 404
 
 

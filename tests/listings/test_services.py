@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from catalogue import db
 from catalogue.accounts.models import Role
+from catalogue.apps.models import Pricing
 from catalogue.audit.models import AuditEvent
 from catalogue.consents import services as consents
 from catalogue.consents.models import ConsentEventKind, ConsentState
@@ -180,11 +181,13 @@ def test_update_presentation_resyncs_facets_and_search(session: Any, bulk_listin
 
     (listing,) = bulk_listings([{"name": "Ancien Nom"}])
     listing.app.name = "Nouveau Vocable"
-    listing.app.platforms = ["android"]
+    listing.app.pricing = Pricing.PAID
+    listing.app.platforms = ["android"]  # an assessed fact: the decided one stays
     listings.update_presentation(session, listing.app, actor=make_user())
     result = search_catalogue(session, CatalogueQuery(q="vocable"))
     assert [i.id for i in result.items] == [listing.id]
-    assert result.facets["platform"] == {"android": 1}
+    assert result.facets["pricing"] == {"paid": 1}
+    assert result.facets["platform"] == {"web": 1}
     assert listing.sort_key == "nouveau vocable"
 
 
@@ -211,3 +214,28 @@ def test_reports_are_created_triaged_and_validated(session: Any, bulk_listings: 
 
     with pytest.raises(PermissionDenied):
         listings.triage_report(session, report, actor=reporter, status="dismissed", note="x")
+
+
+def test_an_expired_listing_comes_back_only_through_republish_by_a_new_referencing(
+        session: Any, make_listing: Any, make_submitted_dossier: Any, advance: Any,
+        make_user: Any) -> None:
+    from catalogue.dossiers import services as dossiers
+    from tests.factories_publishers import owner_of
+
+    listing = make_listing()
+    expire_due(session, listing.valid_until + timedelta(days=1))
+    assert listing.state == ListingState.EXPIRED
+    # No person may republish, and the system only with a new referencing.
+    assert available(session, LISTING_LIFECYCLE, listing,
+                     make_user(roles=[Role.SECRETARIAT, Role.DECISION_MAKER])) == []
+    with pytest.raises(TransitionRefused, match="nouveau référencement"):
+        from workflows.engine import fire
+
+        fire(session, LISTING_LIFECYCLE, listing, "republish", None, dossier=listing.dossier)
+    again = make_submitted_dossier(listing.app)
+    advance(again, "agreement_pending")
+    dossiers.sign_agreement(session, again, actor=owner_of(session, listing.app.organisation))
+    assert listing.state == ListingState.PUBLISHED and listing.dossier_id == again.id
+    assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "listing.republish"))
+    kinds = [e.kind for e in sorted(listing.events, key=lambda e: e.id)]
+    assert kinds[-2:] == [ListingEventKind.EXPIRED, ListingEventKind.PUBLISHED]

@@ -117,6 +117,8 @@ GET: dict[str, dict[str, str]] = {
     "apps.new": publisher_a(), "apps.show": publisher_a(), "apps.edit": publisher_a(),
     "dossiers.show": publisher_a(), "dossiers.receipt": publisher_a(),
     "dossiers.assessment": publisher_a(), "dossiers.category": publisher_a(),
+    # The draft in the world is an initial dossier: its owner is sent back to the dossier.
+    "proposals.edit": publisher_a(owner="redirect"),
     # Evidence filed in the dossier under evaluation: its publisher, the secretariat, the
     # rapporteurs assigned and the chair; not a conflicted member, not another rapporteur.
     "dossiers.download_evidence": only("owner", "secretariat", "rapporteur", "chair", refused="404"),

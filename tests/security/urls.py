@@ -55,6 +55,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "dossiers.show": {"dossier_id": "draft"},
     "dossiers.receipt": {"dossier_id": "evaluation"},
     "dossiers.assessment": {"dossier_id": "draft"},
+    "proposals.edit": {"dossier_id": "draft"},
     "dossiers.category": {"dossier_id": "draft", "category": ("hosting",)},
     "dossiers.save_category": {"dossier_id": "draft", "category": ("hosting",)},
     "dossiers.answer": {"dossier_id": "evaluation"},
