@@ -103,7 +103,10 @@ def parse_query(params: list[Param]) -> dict[str, Any]:
         try:
             value: Any = raw
             if param.explode_csv:
-                value = [part.strip() for part in raw.split(",") if part.strip()]
+                # A parameter whose items may be empty (``profile=``) keeps its empty items, so
+                # that ``profile=,`` is the list it serialises (two empty items: not unique).
+                keep_empty = "" in param.schema.get("items", {}).get("enum", [])
+                value = [part.strip() for part in raw.split(",") if keep_empty or part.strip()]
             if param.convert is not None:
                 value = [param.convert(v) for v in value] if param.explode_csv else param.convert(raw)
         except (TypeError, ValueError):
@@ -113,7 +116,8 @@ def parse_query(params: list[Param]) -> dict[str, Any]:
         if problems:
             errors[name] = _french(problems[0])
             continue
-        values[name] = value
+        # Checked as sent; the views get the items that say something.
+        values[name] = [v for v in value if v != ""] if param.explode_csv else value
     if errors:
         raise BadParameters(errors)
     return values

@@ -188,14 +188,14 @@ LISTING_LIFECYCLE = Lifecycle(
         Transition(
             name="suspend_noncompliant", sources=(S.PUBLISHED.value,), target=S.SUSPENDED.value,
             roles=frozenset({SYSTEM}),
-            label="Suspendre à la date limite de mise en conformité",
+            label=N_("Suspendre à la date limite de mise en conformité"),
             guards=(guard_compliance_deadline_passed,),
             effects=(effect_suspended_noncompliant,),
         ),
         Transition(
             name="republish", sources=(S.EXPIRED.value, S.DELISTED.value),
             target=S.PUBLISHED.value, roles=frozenset({SYSTEM}),
-            label="Republier après un nouveau référencement",
+            label=N_("Republier après un nouveau référencement"),
             guards=(guard_new_referencing,),
             effects=(effect_republished,),
         ),

@@ -105,7 +105,9 @@ def render(message: str, locale: str, context: dict[str, Any]) -> tuple[str, str
     text_tpl = pick("body", "txt")
     if subject_tpl is None or text_tpl is None:
         raise LookupError(f"e-mail message {message!r} has no subject or text body")
-    subject = env.get_template(subject_tpl).render(context).strip()
+    # A subject is one header line: a line break in a name it quotes would make the
+    # e-mail package refuse the whole message.
+    subject = " ".join(env.get_template(subject_tpl).render(context).split())
     text_body = env.get_template(text_tpl).render(context)
     html_tpl = pick("body", "html")
     html_body = env.get_template(html_tpl).render(context) if html_tpl else ""

@@ -45,6 +45,7 @@ class ExpandedQuery:
 
     groups: tuple[tuple[str, ...], ...]
     prefix_last: bool
+    prefix_word: str = ""  # the last word as typed (``SearchQuery.prefix_word``)
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -55,7 +56,13 @@ class ExpandedQuery:
         for i, group in enumerate(self.groups):
             terms = [f"{quote}{t}{quote}" for t in group]
             if i == last and self.prefix_last:
-                terms[0] += prefix  # only the word being typed is a prefix
+                # Only the word being typed is a prefix, as typed: the stem of a whole word
+                # ("medic" for "médicament") would also find "médical".
+                word = f"{quote}{self.prefix_word}{quote}"
+                if self.prefix_word and word != terms[0]:
+                    terms.append(word + prefix)
+                else:
+                    terms[0] += prefix
             parts.append(terms[0] if len(terms) == 1 else "(" + f" {alt} ".join(terms) + ")")
         return parts
 
@@ -72,4 +79,5 @@ def expand(query: SearchQuery) -> ExpandedQuery:
     """The query with each term's synonyms as alternatives (a term still being typed is
     expanded only once it is a whole word of the thesaurus)."""
     table = thesaurus()
-    return ExpandedQuery(tuple(table.get(t, (t,)) for t in query.terms), query.prefix_last)
+    return ExpandedQuery(tuple(table.get(t, (t,)) for t in query.terms), query.prefix_last,
+                         query.prefix_word)

@@ -41,7 +41,7 @@ def test_the_gap_shows_to_the_publisher_and_the_commission_then_tick_suspends(
     assert "Mise en conformité avec la vague ENS 2027.1" in page and "31 décembre 2027" in page
     assert first.requirement.code in page
     # Not yet in force: the compliance dossier opens with the wave.
-    assert "entrée en vigueur de la vague, le 1 janvier 2027" in page
+    assert "entrée en vigueur de la vague, le 1er janvier 2027" in page
 
     login(team.secretariat)
     staff = client.get("/commission/fiches").get_data(as_text=True)
