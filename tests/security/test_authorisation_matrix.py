@@ -98,7 +98,8 @@ GET: dict[str, dict[str, str]] = {
     "publishers.accept": expect("400"),
     "accounts.logout": expect("ok", anonymous="redirect"),
     "accounts.account": signed_in(), "accounts.notifications_page": signed_in(),
-    "accounts.security": signed_in(), "work.landing": signed_in(admin="redirect"),  # an admin-only account goes to /admin/
+    "accounts.security": signed_in(),
+    "work.landing": signed_in(admin="redirect"),  # an admin-only account goes to /admin/
     # The only page of an unconfirmed account; confirmed ones are sent to their account.
     "accounts.confirm_pending": signed_in("redirect"),
     # Any signed-in account may connect an app to its own space (its own consents only);

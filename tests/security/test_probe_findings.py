@@ -388,7 +388,8 @@ def test_f14_a_line_break_in_an_app_name_does_not_lose_the_mail(client, login, m
         assert answer.status_code in (302, 303)
         rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.message == "report_created")
                                   ).all()
-        assert rows and all(r.sent_at is not None and r.last_error is None for r in rows), [r.last_error for r in rows]
+        assert rows and all(r.sent_at is not None and r.last_error is None for r in rows), \
+            [r.last_error for r in rows]
         assert all("\n" not in r.subject and "\r" not in r.subject for r in rows)
         assert len(sink.messages) == len(rows)
     db.session.rollback()
