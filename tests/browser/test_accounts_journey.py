@@ -47,8 +47,7 @@ def test_patient_signs_up_signs_in_and_out(page, live_url, sign_in, assert_acces
     assert page.get_by_role("heading", name="Confirmez votre adresse e-mail").is_visible()
     assert_accessible(page)
     page.goto(mail_link_for(email, "/compte/verification/"))
-    assert page.url == live_url + "/travail"  # each role lands on its work
-    page.goto(live_url + "/compte/")
+    assert page.url == live_url + "/compte/"  # confirmed: the account is open
     assert page.get_by_role("heading", name="Mon compte", level=1).is_visible()
     assert page.get_by_text(email).first.is_visible()
     assert_accessible(page)

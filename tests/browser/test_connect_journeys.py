@@ -63,7 +63,10 @@ def test_patient_connects_the_demo_app_then_revokes(browser: Any, live_url: str,
 
         page.goto(live_url + "/compte/connexions")
         assert_accessible(page)
-        page.get_by_role("button", name=f"Révoquer la connexion de {app_name}").click()
+        # Revoking asks for confirmation first.
+        card = page.locator("article", has_text=app_name)
+        card.locator("summary", has_text="Révoquer").click()
+        card.get_by_role("button", name="Confirmer la révocation").click()
         page.wait_for_load_state()
         assert connect_demo.read(session, live_url, "measurements").status_code == 401
     finally:

@@ -88,6 +88,8 @@ def test_catalogue_synonym_search_and_folded_filters(page, live_url, assert_acce
     by_glycemia = page.locator("article.listing-card").count()
     page.goto(live_url + "/catalogue?q=diab%C3%A8te")
     assert page.locator("article.listing-card").count() == by_glycemia
+    # The filters fold; they show (with "Appliquer" first) wherever results can be filtered.
+    page.goto(live_url + "/catalogue")
     page.locator("details.filters > summary").click()
     assert page.get_by_role("button", name="Appliquer les filtres").first.is_visible()
     assert_accessible(page)
