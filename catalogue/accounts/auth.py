@@ -88,9 +88,11 @@ def safe_next(target: str | None, default: str = "/compte/") -> str:
 
 
 def rate_limit_key() -> str:
-    """Per signed-in user where known (TOTP step), else per client address."""
+    """Per signed-in user where known (TOTP step), else per client address. The user is named
+    by address, not by row id: ids restart with a new database while the counters live in a
+    shared Redis, so an id could inherit another deployment's (or test run's) attempts."""
     if current_user and current_user.is_authenticated:
-        return f"user:{current_user.id}"
+        return f"user:{current_user.email}"
     return request.remote_addr or "unknown"
 
 
