@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
             "optional: shared rate limits, cache version and the job queue"),
     Setting("JOBS_ON_REDIS", _bool, True,
             "with REDIS_URL, jobs go to the RQ queue (run by `flask jobs worker`); off: in-process"),
+    Setting("REDIS_NAMESPACE", _str, "catalogue",
+            "prefix of this deployment's rate-limit and lock-out keys in a shared Redis"),
     Setting("JOBS_QUEUE", _str, "catalogue", "name of the RQ queue (one per deployment sharing a Redis)"),
     Setting("STORAGE_URL", _url("file", "s3"), None,
             "file://… (default instance/evidence) or s3://bucket/prefix"),
@@ -242,5 +244,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         HSTS=secure,
         ARGON2_CHEAP=env == "test",
         RATELIMIT_STORAGE_URI=values["REDIS_URL"] or "memory://",
+        RATELIMIT_KEY_PREFIX=values["REDIS_NAMESPACE"],
     )
     return values

@@ -15,6 +15,7 @@ from limits import parse
 from catalogue.accounts.services import normalise_email
 from catalogue.errors import ValidationFailed
 from catalogue.extensions import limiter
+from catalogue.settings import setting
 
 MAX_FAILURES = 5
 WINDOW = "15 minutes"
@@ -28,7 +29,7 @@ def _key(email: str) -> str:
         identity = normalise_email(email)
     except ValidationFailed:
         identity = unicodedata.normalize("NFKC", email).strip().casefold()
-    return "login-failures:" + hashlib.sha256(identity.encode()).hexdigest()
+    return f"{setting('REDIS_NAMESPACE')}:login-failures:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _strategy():

@@ -173,7 +173,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 "PYTHONPATH": str(ROOT), "FLASK_APP": "wsgi.py",
                 "CATALOGUE_ENV": "development", "SECRET_KEY": secrets.token_urlsafe(32),
                 "DATABASE_URL": database_url, "REDIS_URL": REDIS_TEST_URL,
-                "JOBS_QUEUE": f"cluster-{tag}", "STORAGE_URL": f"s3://{bucket}/evidence-store",
+                "JOBS_QUEUE": f"cluster-{tag}", "REDIS_NAMESPACE": f"cluster-{tag}", "STORAGE_URL": f"s3://{bucket}/evidence-store",
                 "MAIL_URL": f"smtp://127.0.0.1:{sink.server_address[1]}",
                 "BASE_URL": "http://127.0.0.1:8000", "PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
                 "CLUSTER_TAG": tag,
