@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The suite runs on every core (pytest-xdist), a module per worker: browser journeys and the
+# tests sharing a module-scoped server stay together. WORKERS=0 runs it in one process.
+WORKERS ?= auto
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 export FLASK_APP := wsgi.py
 .DEFAULT_GOAL := run
 
@@ -71,11 +75,11 @@ test: ## whole suite on SQLite (browser tests included), then on TEST_DATABASE_U
 
 # The cluster tests start real servers on PostgreSQL, Redis and S3: `make test-cluster` runs them.
 test-sqlite: install-test
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests run their own SQLite live server: the PostgreSQL pass skips them.
 test-postgres: install-test
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Two gunicorn instances, two RQ workers, one fresh PostgreSQL database (on the server of
 # TEST_DATABASE_URL, default postgres@127.0.0.1:5432), Redis on 127.0.0.1:6379, moto's S3.
@@ -83,7 +87,7 @@ test-cluster: install-test ## the cluster test: two app servers sharing PostgreS
 	$(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-browser: install-test ## real-browser tests alone (headless chromium)
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
 
 install-test: deps assets translations
 

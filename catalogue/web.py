@@ -117,7 +117,7 @@ def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
             commit()
         else:
             db.rollback()
-        _place_errors(form, exc, field)
+        place_errors(form, exc, field)
         return False
     commit()
     if success:
@@ -125,7 +125,9 @@ def apply_form(form: FlaskForm, action: Callable[[], object], success: str, *,
     return True
 
 
-def _place_errors(form: FlaskForm, exc: DomainError, default: str | None) -> None:
+def place_errors(form: FlaskForm, exc: DomainError, default: str | None) -> None:
+    """Put a refused rule's reasons on the fields it names; the rest on ``default`` when given,
+    else on the form as a whole."""
     named = exc.errors if isinstance(exc.errors, dict) else {}
     # A rule names a field by its input name ("verdict-12") or its attribute name.
     fields = {f.name: f for f in form} | dict(form._fields)

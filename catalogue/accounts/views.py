@@ -42,7 +42,7 @@ from catalogue.core.work import landing_path
 from catalogue.errors import PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
 from catalogue.notifications import services as notifications
-from catalogue.web import commit
+from catalogue.web import apply_form, commit, place_errors
 
 bp = Blueprint("accounts", __name__)
 # Sign-in through OpenID Connect providers (Pro Santé Connect, FranceConnect), when configured.
@@ -95,14 +95,6 @@ def role_labels() -> dict[Role, str]:
     }
 
 
-def _apply_errors(form: Any, exc: ValidationFailed, default_field: str) -> None:
-    """Put a service's field errors next to the matching fields of the form."""
-    errors = exc.errors if isinstance(exc.errors, dict) else {default_field: exc.message}
-    for name, message in errors.items():
-        field = getattr(form, name, None) or getattr(form, default_field)
-        field.errors = [*list(field.errors), message]
-
-
 # --- Sign-up ------------------------------------------------------------------
 
 
@@ -114,16 +106,11 @@ def signup() -> Any:
         return redirect(url_for("accounts.account"))
     form = SignupForm()
     if form.validate_on_submit():
-        try:
-            accounts.register_patient(
-                db.session, email=form.email.data, password=form.password.data,
-                display_name=form.display_name.data or "", locale=_current_locale(),
-            )
-        except ValidationFailed as exc:
-            db.rollback()
-            _apply_errors(form, exc, "email")
-        else:
-            commit()
+        registered = apply_form(form, lambda: accounts.register_patient(
+            db.session, email=form.email.data, password=form.password.data,
+            display_name=form.display_name.data or "", locale=_current_locale(),
+        ), "", field="email")
+        if registered:
             return render_template("accounts/signup_done.html", email=form.email.data.strip())
     return render_template("accounts/signup.html", form=form), 200 if not form.errors else 422
 
@@ -227,7 +214,7 @@ def _enrol(user: Any, target: str) -> Any:
             codes = two_factor.confirm_totp_enrolment(db.session, user, form.code.data)
         except ValidationFailed as exc:
             commit()  # keep the audit event of the failed attempt
-            _apply_errors(form, exc, "code")
+            place_errors(form, exc, "code")
         else:
             commit()
             session["mfa"] = True
@@ -330,7 +317,7 @@ def reset_password(token: str) -> Any:
             user = accounts.reset_password(db.session, token, form.password.data)
         except ValidationFailed as exc:
             db.rollback()
-            _apply_errors(form, exc, "password")
+            place_errors(form, exc, "password")
         else:
             commit()
             lockout.clear(user.email)
@@ -395,14 +382,10 @@ def change_password() -> Any:
     if not form.validate_on_submit():
         return _security_page(password_form=form)
     user = current_user._get_current_object()
-    try:
-        accounts.change_password(db.session, user, form.current_password.data,
-                                 form.new_password.data, actor=user)
-    except ValidationFailed as exc:
-        db.rollback()
-        _apply_errors(form, exc, "new_password")
+    if not apply_form(form, lambda: accounts.change_password(
+            db.session, user, form.current_password.data, form.new_password.data, actor=user),
+            "", field="new_password"):
         return _security_page(password_form=form)
-    commit()
     # Other sessions died with the old session_version; this one is re-issued.
     mfa = second_factor_passed()
     login_user(user)
@@ -423,7 +406,7 @@ def recovery_codes() -> Any:
         codes = two_factor.regenerate_recovery_codes(db.session, user, form.code.data, actor=user)
     except ValidationFailed as exc:
         db.rollback()
-        _apply_errors(form, exc, "code")
+        place_errors(form, exc, "code")
         return _security_page(codes_form=form)
     except PermissionDenied:
         db.rollback()

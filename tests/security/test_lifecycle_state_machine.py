@@ -8,7 +8,9 @@ interest). After every step the invariants of DESIGN §4 must hold:
 - no published listing without a favourable opinion and a ``referenced`` decision;
 - no vote cast by a member who declared an interest in the publisher;
 - the review clock never runs while information is requested;
-- every state change has its audit event, and the audit chain verifies.
+- every state change has its audit event;
+
+and at the end of each run the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 
 from catalogue import db
+from catalogue.accounts.models import Role
 from catalogue.audit import services as audit
 from catalogue.audit.models import AuditEvent
 from catalogue.clock import now, today
@@ -253,14 +256,13 @@ class DossierLifecycle(RuleBasedStateMachine):
         elif dossier.state == S.UNDER_EVALUATION:
             assert dossier.clock_stopped_on is None and dossier.review_due_on is not None
 
-    @invariant()
-    def audit_chain_verifies(self) -> None:
+    def teardown(self) -> None:
+        # Once per run, not per step: the chain is re-hashed from its start, and a break made
+        # at any step is still there at the end.
         assert audit.verify_chain(self.session) is None
 
 
 def test_dossier_lifecycle_under_random_transitions(app, team, review_dossier, make_user, make_organisation):
-    from catalogue.accounts.models import Role
-
     other = make_organisation()
     conflicted = make_user(roles=[Role.MEMBER], display_name="Membre en conflit")
     extra = [make_user(roles=[Role.MEMBER]) for _ in range(3)]

@@ -99,6 +99,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)  # reaped, or its Popen warns when collected
         out.close()
 
 
