@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 PARIS = ZoneInfo("Europe/Paris")
+NARROW_NBSP = "\u202f"
 
 
 def reader_lang(locale: str | None = None) -> str:
@@ -72,6 +73,17 @@ def number(value: int | float | None) -> str:
     if value is None:
         return ""
     return numbers.format_decimal(value, locale=reader_lang())
+
+
+def percent(value: float | None) -> str:
+    """A share (0 to 1) as a whole percentage: "75 %" in French, with the narrow no-break
+    space French typography puts before "%" (Babel's French pattern has a wide one),
+    "75%" in English."""
+    if value is None:
+        return ""
+    lang = reader_lang()
+    text = numbers.format_percent(value, locale=lang)
+    return text.replace("\u00a0", NARROW_NBSP) if lang == "fr" else text
 
 
 def duration(days: int | None) -> str:

@@ -16,7 +16,8 @@ def install(app: Flask) -> None:
     """Register the filters and globals on the application's Jinja environment."""
     app.jinja_env.filters.update(
         day=formatting.day, date_fr=formatting.day, moment=formatting.moment,
-        number=formatting.number, duration=formatting.duration, time_tag=formatting.time_tag,
+        number=formatting.number, percent=formatting.percent, duration=formatting.duration,
+        time_tag=formatting.time_tag,
     )
     app.jinja_env.globals.update(
         label=labels.label, transition_label=labels.transition_label, quarter=formatting.quarter,
