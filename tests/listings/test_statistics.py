@@ -175,3 +175,11 @@ def test_statistics_statements_do_not_grow_with_the_catalogue(
         html = client.get("/statistiques").get_data(as_text=True)
     assert '<span class="kpi">18</span>' in html
     assert many.count == few.count
+
+
+def test_zero_takes_the_singular_in_french_only(client: Any) -> None:
+    french = client.get("/statistiques").get_data(as_text=True)
+    assert '<span class="kpi">0</span> application au catalogue aujourd\'hui' in french
+    assert "dont 0 suspendue<" in french and "décision de refus" in french
+    english = client.get("/statistiques?lang=en").get_data(as_text=True)
+    assert '<span class="kpi">0</span> apps in the catalogue today' in english
