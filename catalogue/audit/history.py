@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue.accounts.models import User
+from catalogue.core.formatting import ngettext
 from catalogue.core.labels import label
 
 # One sentence per action; %(actor)s is the person (or "la plateforme"), %(detail)s the

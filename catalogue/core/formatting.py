@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 from babel import dates, numbers
 from flask import has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from markupsafe import Markup, escape
 
 PARIS = ZoneInfo("Europe/Paris")
+NARROW_NBSP = "\u202f"
 
 
 def reader_lang(locale: str | None = None) -> str:
@@ -26,6 +27,25 @@ def reader_lang(locale: str | None = None) -> str:
         return locale
     current = get_locale() if has_request_context() else None
     return current.language if current else "fr"
+
+
+def plural_choice(num: float, locale: str | None = None) -> float:
+    """The count that picks a message's plural form. French, the source language, takes the
+    singular below 2 ("0 dossier", "1 dossier", "2 dossiers"); Babel's default rule, used
+    for a source language without a catalogue, would say "0 dossiers"."""
+    return 1 if reader_lang(locale) == "fr" and abs(num) < 2 else num
+
+
+def ngettext(singular: str, plural: str, count: float, **variables: Any) -> str:
+    """``flask_babel.ngettext`` with the reader's plural rule (``plural_choice``);
+    ``%(num)s`` is the count, unless given (a formatted count: ``num=number(count)``)."""
+    variables.setdefault("num", count)
+    return get_translations().ungettext(singular, plural, plural_choice(count)) % variables
+
+
+def template_ngettext(singular: str, plural: str, num: float) -> str:
+    """The ``ngettext`` of templates (Jinja's i18n extension formats the result itself)."""
+    return get_translations().ungettext(singular, plural, plural_choice(num))
 
 
 def paris(value: datetime) -> datetime:
@@ -72,6 +92,17 @@ def number(value: int | float | None) -> str:
     if value is None:
         return ""
     return numbers.format_decimal(value, locale=reader_lang())
+
+
+def percent(value: float | None) -> str:
+    """A share (0 to 1) as a whole percentage: "75 %" in French, with the narrow no-break
+    space French typography puts before "%" (Babel's French pattern has a wide one),
+    "75%" in English."""
+    if value is None:
+        return ""
+    lang = reader_lang()
+    text = numbers.format_percent(value, locale=lang)
+    return text.replace("\u00a0", NARROW_NBSP) if lang == "fr" else text
 
 
 def duration(days: int | None) -> str:

@@ -7,16 +7,22 @@ labels and steps import every domain's tables.
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_translations
 
 from catalogue.core import formatting, labels
 from catalogue.dossiers import steps
 
 
 def install(app: Flask) -> None:
-    """Register the filters and globals on the application's Jinja environment."""
+    """Register the filters and globals on the application's Jinja environment (after
+    Flask-Babel, whose ``ngettext`` this replaces with the reader's plural rule)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: get_translations().ugettext(s), ngettext=formatting.template_ngettext,
+        newstyle=True)
     app.jinja_env.filters.update(
         day=formatting.day, date_fr=formatting.day, moment=formatting.moment,
-        number=formatting.number, duration=formatting.duration, time_tag=formatting.time_tag,
+        number=formatting.number, percent=formatting.percent, duration=formatting.duration,
+        time_tag=formatting.time_tag,
     )
     app.jinja_env.globals.update(
         label=labels.label, transition_label=labels.transition_label, quarter=formatting.quarter,

@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
+from catalogue.accounts.models import Role
+from catalogue.accounts.queries import users_with_role
 from catalogue.audit.services import record_transition
 from catalogue.clock import now, today
 from catalogue.commission import lifecycle as commission
@@ -97,6 +99,9 @@ def effect_submitted(ctx: Context) -> None:
         evidence=sorted(evidence.values(), key=lambda e: e.title),
         submitted_at=dossier.submitted_at, resubmitted=resubmitted,
         organisation=dossier.organisation.legal_name)
+    dossier_notifications.submitted_to_secretariat(
+        ctx.session, users_with_role(ctx.session, Role.SECRETARIAT), dossier,
+        resubmitted=resubmitted, organisation=dossier.organisation.legal_name)
 
 
 def _open_request(ctx: Context) -> InformationRequest | None:

@@ -63,3 +63,13 @@ def reservations_lifted(session: Session, rapporteurs: Sequence[User], dossier: 
     path = commission_path(dossier)
     notifications.notify(session, rapporteurs, "dossier_reservations_lifted",
                          _about(dossier, path), link=path)
+
+
+def submitted_to_secretariat(session: Session, secretariat: Sequence[User], dossier: Dossier, *,
+                             resubmitted: bool, organisation: str) -> None:
+    """``secretariat_dossier_submitted``: new work, a dossier (re)submitted to check for
+    admissibility."""
+    path = commission_path(dossier)
+    notifications.notify(session, secretariat, "secretariat_dossier_submitted",
+                         {**_about(dossier, path), "resubmitted": resubmitted,
+                          "organisation": organisation}, link=path)

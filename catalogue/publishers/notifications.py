@@ -25,3 +25,13 @@ def invitation(session: Session, email: str, organisation: Organisation, *, invi
     notifications.send_email(session, "invitation", email,
                              {"organisation": organisation, "inviter": inviter, "role": role,
                               "path": path, "expires_days": expires_days})
+
+
+def awaiting_verification(session: Session, secretariat: Sequence[User], organisation: Organisation, *,
+                          updated: bool) -> None:
+    """``secretariat_organisation_pending``: new work, an organisation (newly registered, or
+    refused and corrected) awaits the check of its registration extract."""
+    notifications.notify(session, secretariat, "secretariat_organisation_pending",
+                         {"organisation": organisation, "updated": updated,
+                          "path": "/commission/organisations"},
+                         link="/commission/organisations")

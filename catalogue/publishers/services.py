@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.accounts import services as accounts
 from catalogue.accounts.models import Role, User
+from catalogue.accounts.queries import users_with_role
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.dossiers.models import Evidence
@@ -129,6 +130,8 @@ def register_publisher(
         raise ValidationFailed(message, errors={"siren": message}) from None
     audit.record(session, "organisation.registered", actor=user, subject=organisation,
                  payload={"siren": fields.siren, "siret": fields.siret})
+    publisher_notifications.awaiting_verification(
+        session, users_with_role(session, Role.SECRETARIAT), organisation, updated=False)
     return organisation
 
 
@@ -249,9 +252,13 @@ def update_organisation(session: Session, organisation: Organisation, *, actor: 
         if siret != organisation.siret:
             before["siret"], after["siret"] = organisation.siret, siret
             organisation.siret = siret
-    if organisation.status == OrganisationStatus.REJECTED and after:
+    reopened = organisation.status == OrganisationStatus.REJECTED and bool(after)
+    if reopened:
         organisation.status = OrganisationStatus.PENDING
     session.flush()
+    if reopened:
+        publisher_notifications.awaiting_verification(
+            session, users_with_role(session, Role.SECRETARIAT), organisation, updated=True)
     # Field names only: contact values may be personal data.
     audit.record(session, "organisation.updated", actor=actor, subject=organisation,
                  payload={"fields": sorted(after)})

@@ -180,16 +180,6 @@ def test_opendata_csv_is_formula_safe_and_complete(client: Any, bulk_listings: A
     assert data["items"][0]["name"] == "=HYPERLINK(\"http://x\")"  # JSON keeps the raw value
 
 
-def test_statistics_page_has_svg_charts_and_tables(client: Any, catalogue: list[Any]) -> None:
-    html = client.get("/statistiques").get_data(as_text=True)
-    assert html.count('role="img"') == 3
-    assert "<title id=\"c-temps-title\">" in html and "<desc" in html
-    assert html.count("<table") == 3
-    assert "Décisions par issue" in html and "Durée médiane d'instruction" in html
-    assert '<th scope="row">Référencement</th><td class="text-end">3</td>' in html
-    assert '<td class="text-end">60</td>' in html  # median review days of the bulk listings
-
-
 def test_reporting_a_problem(client: Any, login: Any, make_patient: Any, catalogue: list[Any]) -> None:
     slug = catalogue[0].app.slug
     anonymous = client.get(f"/catalogue/{slug}/signaler")

@@ -37,6 +37,9 @@ from catalogue.api.caching import conditional
 from catalogue.apps.text import render_markdown
 from catalogue.clock import now
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
+from catalogue.core import formatting
+from catalogue.core.labels import label as core_label
+from catalogue.dossiers.models import DossierKind
 from catalogue.errors import NotFound
 from catalogue.listings import cache, exports, queries, stats
 from catalogue.listings import services as listing_services
@@ -325,24 +328,46 @@ def opendata_json() -> Response:
 
 @bp.get("/statistiques")
 def statistics_page() -> Response:
-    """Apps referenced over time, decisions by outcome, median review time."""
+    """The catalogue today (by category, HDS hosting, medical devices), apps referenced over
+    time, decisions by outcome and kind, time to decision; every breakdown with its total."""
 
     def build() -> str:
-        over_time = stats.referenced_over_time(db.session)
-        outcomes = stats.decisions_by_outcome(db.session)
-        outcome_points = [(_("Référencement"), outcomes.get("referenced", 0)),
-                          (_("Refus"), outcomes.get("refused", 0))]
-        by_year = stats.median_review_by_year(db.session)
+        session = db.session
+        catalogue_now = stats.composition(session)
+        over_time = stats.referenced_over_time(session)
+        decisions = stats.decisions_by_kind(session)
+        times = stats.review_times(session)
+        distribution = stats.review_distribution([days for _, days in times])
+        outcome_points = [(core_label("outcome", outcome),
+                           sum(n for (o, _k), n in decisions.items() if o == outcome))
+                          for outcome in OUTCOMES]
+        share_points = [(_("Hébergeur certifié HDS"), catalogue_now.hds),
+                        (_("Dispositif médical"), catalogue_now.medical_device)]
         return render_template(
             "listings/statistics.html",
-            over_time=over_time, over_time_chart=stats.bar_chart(over_time),
-            outcome_points=outcome_points,
-            outcome_chart=stats.bar_chart(outcome_points, width=360),
-            median=stats.median_review_days(db.session), by_year=by_year,
-            by_year_chart=stats.bar_chart([(y, m) for y, m, _n in by_year], width=360,
-                                          fmt="{:.0f}"),
-            states=stats.counts_by_state(db.session),
+            catalogue_now=catalogue_now, states=stats.counts_by_state(session),
+            category_bars=stats.bars([(label("category", code), n)
+                                      for code, n in catalogue_now.by_category.items()]),
+            share_bars=stats.bars(share_points, scale=catalogue_now.total,
+                                  fmt=lambda n: _count_and_share(n, catalogue_now.total)),
+            over_time=over_time, over_time_bars=stats.bars(over_time),
+            decisions=decisions, outcomes=OUTCOMES, kinds=[k.value for k in DossierKind],
+            outcome_bars=stats.bars(outcome_points),
+            distribution_bars=stats.bars([(_bucket_label(low, high), n) for low, high, n in distribution]),
+            decided=len(times), median=stats.median_days(times), by_year=stats.median_by_year(times),
         )
 
     return conditional(stats.stats_token(db.session), build)
 
+
+OUTCOMES = ("referenced", "refused")
+
+
+def _count_and_share(n: float, total: int) -> str:
+    return f"{formatting.number(n)} ({formatting.percent(n / total if total else 0)})"
+
+
+def _bucket_label(low: int, high: int | None) -> str:
+    if high is None:
+        return _("plus de %(days)s jours", days=formatting.number(low - 1))
+    return _("%(low)s à %(high)s jours", low=formatting.number(low), high=formatting.number(high))
