@@ -68,6 +68,6 @@ def test_added_requirements_take_earlier_answers_then_library_files(
     problems = " ".join(p.message for p in dossier_queries.completeness(db.session, dossier).problems)
     assert "IA-02" in problems and "IA-01" not in problems
     proposed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "dossier.profile_proposed",
-                                                          AuditEvent.subject_id == dossier_id))
+                                                          AuditEvent.subject_id == str(dossier_id)))
     assert proposed.payload["answers_carried"]["IA-01"] == first_id
     assert proposed.payload["answers_carried"]["IA-02"] == "library"

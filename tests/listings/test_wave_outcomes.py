@@ -67,7 +67,7 @@ def test_the_deadline_moves_listings_where_the_wave_says(
     assert listing.state == ListingState(state)
     assert "Mise en conformité avec la vague ENS 2027.1" in listing.state_reason
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.subject_type == "Listing",
-                                                       AuditEvent.subject_id == listing_id)
+                                                       AuditEvent.subject_id == str(listing_id))
                               .order_by(AuditEvent.id.desc()).limit(1))
     assert audit.action == f"listing.{transition}"
 
