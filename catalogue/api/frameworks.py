@@ -15,7 +15,13 @@ from catalogue.api.caching import conditional
 from catalogue.api.spec import Param, api_route, register_schema
 from catalogue.frameworks import queries as framework_queries
 from catalogue.frameworks.models import Framework, FrameworkStatus, Requirement
-from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
+from catalogue.frameworks.vocabulary import (
+    COMPLIANCE_OUTCOMES,
+    EVIDENCE_KINDS,
+    PREDICATES,
+    TRACK_DAYS_MAX,
+    TRACK_KINDS,
+)
 
 TAG = "Référentiels"
 
@@ -41,6 +47,20 @@ _SUMMARY_PROPERTIES: dict[str, Any] = {
         **_NULLABLE_DATE,
         "description": "Date limite de mise en conformité des services référencés selon une "
                        "version antérieure.",
+    },
+    "on_compliance_deadline": {
+        "type": "string", "enum": list(COMPLIANCE_OUTCOMES),
+        "description": "État où passent, à la date limite de mise en conformité, les fiches "
+                       "référencées selon une version antérieure sans décision favorable de "
+                       "mise en conformité.",
+    },
+    "tracks": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {kind: {"type": "integer", "minimum": 1, "maximum": TRACK_DAYS_MAX}
+                       for kind in TRACK_KINDS},
+        "description": "Durée d'instruction (jours calendaires) par type de dossier, quand la "
+                       "version la fixe ; sinon la durée par défaut de la plateforme.",
     },
     "in_force_at": {**_NULLABLE_DATETIME, "description": "Mise en vigueur effective (UTC)."},
     "retired_at": {**_NULLABLE_DATETIME, "description": "Retrait effectif (UTC)."},
@@ -173,6 +193,8 @@ def _summary(framework: Framework, total: int, mandatory: int) -> dict[str, Any]
         "status": framework.status.value,
         "effective_from": framework.effective_from.isoformat(),
         "compliance_deadline": _iso(framework.compliance_deadline),
+        "on_compliance_deadline": framework.on_compliance_deadline,
+        "tracks": dict(framework.tracks or {}),
         "in_force_at": _iso(framework.in_force_at),
         "retired_at": _iso(framework.retired_at),
         "content_hash": framework.content_hash,

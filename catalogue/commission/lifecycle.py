@@ -103,7 +103,7 @@ def effect_accepted(ctx: Context) -> None:
     dossier: Dossier = ctx.subject
     start = today()
     dossier.review_started_on = start
-    dossier.review_due_on = review_due(start)
+    dossier.review_due_on = review_due(start, dossier)
     dossier.clock_stopped_on = None
     dossier.days_stopped = 0
     ctx.session.add(AdmissibilityDecision(

@@ -222,8 +222,15 @@ def interest_organisations(session: Session, user_id: int) -> set[int]:
         (InterestDeclaration.ended_on.is_(None)) | (InterestDeclaration.ended_on >= on))))
 
 
-def review_due(start: date, days_stopped: int = 0) -> date:
-    return start + timedelta(days=int(setting("REVIEW_DAYS")) + days_stopped)
+def review_days(dossier: Dossier) -> int:
+    """The review clock of a dossier, in calendar days: its framework's track for the
+    dossier's kind (``tracks:`` in the framework file), else the REVIEW_DAYS setting."""
+    return dossier.framework.review_days(dossier.kind.value) or int(setting("REVIEW_DAYS"))
+
+
+def review_due(start: date, dossier: Dossier, days_stopped: int = 0) -> date:
+    """The day the review of ``dossier`` started on ``start`` must end."""
+    return start + timedelta(days=review_days(dossier) + days_stopped)
 
 
 def resume_review_clock(dossier: Dossier, on: date | None = None) -> int:

@@ -22,7 +22,14 @@ from catalogue.apps import vocabulary as v
 from catalogue.apps.models import App
 from catalogue.apps.profile import clean_profile, profile_snapshot
 from catalogue.audit import services as audit
-from catalogue.dossiers.models import Dossier, DossierKind, DossierState
+from catalogue.dossiers.models import (
+    Answer,
+    AnswerStatus,
+    Dossier,
+    DossierKind,
+    DossierState,
+    Evidence,
+)
 from catalogue.dossiers.permissions import require_member
 from catalogue.errors import Conflict, DomainError
 from catalogue.frameworks.applicability import applicable_requirements
@@ -117,6 +124,9 @@ def save_proposed_profile(session: Session, dossier: Dossier, *, actor: User, ve
             "et reprenez vos changements."
         )
     before = dict(dossier.profile_snapshot or {})
+    requirements = dossier.framework.requirements
+    was_applicable = {r.id for r in applicable_requirements(requirements,
+                                                            before.get("predicates") or [])}
     merged = {**before, **{f: fields[f] for f in v.ASSESSED_FIELDS if f in fields}}
     clean = clean_profile(session, merged, dossier.app_id)
     after = {**before, **{f: getattr(clean[f], "value", clean[f]) for f in v.ASSESSED_FIELDS}}
@@ -132,13 +142,83 @@ def save_proposed_profile(session: Session, dossier: Dossier, *, actor: User, ve
             "Le dossier vient d'être modifié par une autre personne : rechargez la page et "
             "réessayez."
         ) from None
+    added = [r for r in applicable_requirements(requirements, after.get("predicates") or [])
+             if r.id not in was_applicable]
+    carried = carry_answers(session, dossier, added, actor=actor)
     audit.record(session, "dossier.profile_proposed", actor=actor, subject=dossier, payload={
         "fields": [c.field for c in changes],
         "before": {c.field: c.before for c in changes},
         "after": {c.field: c.after for c in changes},
         "version": dossier.profile_version,
+        "answers_carried": carried,
     })
     return dossier
+
+
+def carry_answers(session: Session, dossier: Dossier, requirements: list[Requirement], *,
+                  actor: User) -> dict[str, int | str]:
+    """Answer the requirements that a proposal makes applicable from what the organisation
+    already said or holds, so that only what is truly new needs writing:
+
+    - the latest answer to the same requirement (by code) in another dossier of the app
+      that says something: its status, justification and evidence (a ``not_applicable``
+      the requirement no longer allows is left for the publisher);
+    - else, the organisation's library files of the kinds the requirement asks for (the
+      newest unexpired one per kind), attached without a status, which the publisher gives.
+
+    Requirements already answered in this dossier are left alone. Returns requirement
+    code → where the answer came from (the earlier dossier's id, or ``library``)."""
+    round_ = dossier.round
+    answered = set(session.scalars(select(Answer.requirement_id).where(
+        Answer.dossier_id == dossier.id, Answer.requirement_id.in_([r.id for r in requirements]))))
+    wanted = {r.code: r for r in requirements if r.id not in answered}
+    if not wanted:
+        return {}
+    earlier: dict[str, tuple[Answer, Dossier]] = {}
+    for answer, source in session.execute(
+            select(Answer, Dossier).join(Dossier, Dossier.id == Answer.dossier_id)
+            .join(Requirement, Requirement.id == Answer.requirement_id)
+            .where(Dossier.app_id == dossier.app_id, Dossier.id != dossier.id,
+                   Requirement.code.in_(wanted))
+            .order_by(Dossier.id.desc(), Answer.round.desc())).all():
+        # An answer that says nothing (files attached by an earlier carry-over, no status,
+        # no text) is no better than the library, which may have grown since.
+        if answer.status is not None or answer.justification.strip():
+            earlier.setdefault(answer.requirement.code, (answer, source))
+    library = _newest_by_kind(session, dossier.organisation_id)
+    carried: dict[str, int | str] = {}
+    for code, requirement in wanted.items():
+        row = Answer(dossier_id=dossier.id, requirement_id=requirement.id, round=round_,
+                     justification="", updated_by_id=actor.id)
+        if code in earlier:
+            old, source = earlier[code]
+            allowed = old.status != AnswerStatus.NOT_APPLICABLE or requirement.allow_not_applicable
+            row.status = old.status if allowed else None
+            row.justification = old.justification
+            row.evidence = list(old.evidence)
+            carried[code] = source.id
+        else:
+            files = [library[k] for k in requirement.evidence or [] if k in library]
+            if not files:
+                continue
+            row.evidence = list(dict.fromkeys(files))
+            carried[code] = "library"
+        session.add(row)
+    session.flush()
+    return carried
+
+
+def _newest_by_kind(session: Session, organisation_id: int) -> dict[str, Evidence]:
+    """The organisation's newest unexpired file under each evidence kind."""
+    newest: dict[str, Evidence] = {}
+    for evidence in session.scalars(select(Evidence).where(
+            Evidence.organisation_id == organisation_id).order_by(Evidence.uploaded_at.desc(),
+                                                                  Evidence.id.desc())):
+        if evidence.expired:
+            continue
+        for kind in evidence.kinds:
+            newest.setdefault(kind, evidence)
+    return newest
 
 
 def apply_decided_profile(session: Session, app: App, dossier: Dossier) -> list[FieldChange]:

@@ -22,7 +22,7 @@ from catalogue.dossiers.models import (
 )
 from catalogue.frameworks.applicability import applicable_requirements as _applicable
 from catalogue.frameworks.diff import Segment, word_diff
-from catalogue.frameworks.models import FrameworkCategory, Requirement
+from catalogue.frameworks.models import FrameworkCategory, FrameworkStatus, Requirement
 from catalogue.frameworks.queries import latest_published
 from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.listings.queries import listing_of
@@ -119,7 +119,9 @@ class RenewalOffer:
 
 def renewal_offer(session: Session, app: App) -> RenewalOffer | None:
     """A renewal is offered from six months before ``valid_until``, and as soon as a newer
-    wave than the listing's sets a compliance deadline."""
+    wave than the listing's, setting a compliance deadline, is in force: a dossier is frozen
+    to the wave in force, so a compliance dossier opened earlier would be assessed against
+    the old wave and comply with nothing (the gap is shown from the new wave's publication)."""
     listing = listing_of(session, app)
     if listing is None:
         return None
@@ -131,11 +133,31 @@ def renewal_offer(session: Session, app: App) -> RenewalOffer | None:
             listing.valid_until))
     latest = latest_published(session)
     if latest is not None and latest.id != listing.framework_id and latest.compliance_deadline \
-            and latest.effective_from >= listing.framework.effective_from:
+            and latest.effective_from > listing.framework.effective_from \
+            and latest.status == FrameworkStatus.IN_FORCE:
         offers.append(RenewalOffer(
             f"La vague {latest.label} impose une mise en conformité avant le "
             f"{latest.compliance_deadline:%d/%m/%Y}.", latest.compliance_deadline))
     return min(offers, key=lambda o: o.deadline) if offers else None
+
+
+def renewal_refusal(session: Session, app: App) -> str:
+    """Why no renewal or compliance dossier can be opened now, and from when it can."""
+    listing = listing_of(session, app)
+    if listing is None:
+        return ("Un dossier de renouvellement ou de mise en conformité ne concerne qu'une "
+                "application référencée.")
+    latest = latest_published(session)
+    if latest is not None and latest.effective_from > listing.framework.effective_from \
+            and latest.status != FrameworkStatus.IN_FORCE:
+        return (f"La vague {latest.label} du référentiel n'entre en vigueur que le "
+                f"{latest.effective_from:%d/%m/%Y} : le dossier de mise en conformité s'ouvre "
+                "à cette date, pour être évalué selon cette vague.")
+    opens = listing.valid_until - RENEWAL_WINDOW
+    return (f"Aucune nouvelle vague du référentiel n'est en vigueur et le référencement reste "
+            f"valable jusqu'au {listing.valid_until:%d/%m/%Y} : le renouvellement s'ouvre six "
+            f"mois avant l'échéance, le {opens:%d/%m/%Y}, ou à l'entrée en vigueur d'une "
+            "nouvelle vague du référentiel.")
 
 
 def requirement_changes(session: Session, dossier: Dossier) -> dict[str, str]:

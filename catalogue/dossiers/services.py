@@ -43,6 +43,7 @@ from catalogue.dossiers.queries import (
     current_answers,
     last_referenced_dossier,
     renewal_offer,
+    renewal_refusal,
     working_round,
 )
 from catalogue.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -89,10 +90,7 @@ def open_dossier(session: Session, app: App, *, actor: User,
             )
         previous = last_referenced_dossier(session, app)
         if kind == DossierKind.RENEWAL and renewal_offer(session, app) is None:
-            raise DomainError(
-                "Le renouvellement s'ouvre six mois avant l'échéance du référencement ou à la "
-                "publication d'une nouvelle vague du référentiel."
-            )
+            raise DomainError(renewal_refusal(session, app))
     existing = session.scalar(
         select(Dossier.id).where(Dossier.app_id == app.id, Dossier.kind == kind,
                                  Dossier.state.not_in(FINAL_DOSSIER_STATES))

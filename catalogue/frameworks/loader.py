@@ -18,6 +18,7 @@ import yaml
 
 from catalogue.frameworks.specs import FrameworkSpec
 from catalogue.frameworks.validation import Checker
+from catalogue.frameworks.vocabulary import DEFAULT_COMPLIANCE_OUTCOME
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -118,6 +119,14 @@ def content_hash(spec: Any) -> str:
             for r in sorted(spec.requirements, key=lambda r: r.position)
         ],
     }
+    # Added later, so that the files written before them keep their hash: only a value other
+    # than the default is hashed.
+    tracks = dict(getattr(spec, "tracks", None) or ())
+    if tracks:
+        payload["tracks"] = tracks
+    outcome = getattr(spec, "on_compliance_deadline", None) or DEFAULT_COMPLIANCE_OUTCOME
+    if outcome != DEFAULT_COMPLIANCE_OUTCOME:
+        payload["on_compliance_deadline"] = outcome
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -42,6 +42,12 @@ class Framework(Base):
     title_en: Mapped[str] = mapped_column(String(200), default="")
     effective_from: Mapped[date]
     compliance_deadline: Mapped[date | None]
+    # Review clock per dossier kind, in calendar days (``tracks:`` in the file); a kind
+    # absent uses the REVIEW_DAYS setting.
+    tracks: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Listing state reached at this wave's compliance deadline without a compliance decision.
+    on_compliance_deadline: Mapped[str] = mapped_column(
+        String(20), default="suspended", server_default="suspended")
     status: Mapped[FrameworkStatus] = mapped_column(
         enum_column(FrameworkStatus), default=FrameworkStatus.DRAFT
     )
@@ -64,6 +70,11 @@ class Framework(Base):
     @property
     def label(self) -> str:
         return f"{self.code} {self.version}"
+
+    def review_days(self, kind: str) -> int | None:
+        """The review clock the framework sets for a dossier kind, or None (the setting)."""
+        days = (self.tracks or {}).get(kind)
+        return int(days) if days else None
 
     def __repr__(self) -> str:
         return f"<Framework {self.label} {self.status}>"

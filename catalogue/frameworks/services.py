@@ -228,6 +228,8 @@ def _create(session: Session, spec: FrameworkSpec, new_hash: str, actor: Any) ->
         title_en=spec.title_en,
         effective_from=spec.effective_from,
         compliance_deadline=spec.compliance_deadline,
+        tracks=dict(spec.tracks),
+        on_compliance_deadline=spec.on_compliance_deadline,
         status=FrameworkStatus.DRAFT,
         content_hash=new_hash,
     )
@@ -287,6 +289,8 @@ def _update_draft(session: Session, framework: Framework, spec: FrameworkSpec, n
     framework.title_en = spec.title_en
     framework.effective_from = spec.effective_from
     framework.compliance_deadline = spec.compliance_deadline
+    framework.tracks = dict(spec.tracks)
+    framework.on_compliance_deadline = spec.on_compliance_deadline
     # The hash changes, so the row's version_id moves too: caches keyed on it expire.
     framework.content_hash = new_hash
 
@@ -349,10 +353,13 @@ def _modified_codes(changes: FrameworkDiff) -> set[str]:
 def _change_lines(framework: Framework, spec: FrameworkSpec, changes: FrameworkDiff) -> list[str]:
     """Say, in French, how the file differs from the imported version."""
     lines = []
-    fields = ("title", "title_en", "effective_from", "compliance_deadline")
+    fields = ("title", "title_en", "effective_from", "compliance_deadline",
+              "on_compliance_deadline")
     for name in fields:
         if getattr(framework, name) != getattr(spec, name):
             lines.append(f"référentiel : « {name} » modifié")
+    if dict(framework.tracks or {}) != dict(spec.tracks):
+        lines.append("référentiel : « tracks » modifié")
     imported_categories = [(c.code, c.title, c.title_en) for c in framework.categories]
     if imported_categories != [(c.code, c.title, c.title_en) for c in spec.categories]:
         lines.append("référentiel : catégories modifiées")

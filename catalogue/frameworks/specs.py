@@ -43,6 +43,10 @@ class FrameworkSpec:
     compliance_deadline: date | None
     categories: tuple[CategorySpec, ...]
     requirements: tuple[RequirementSpec, ...]
+    # Review clock per dossier kind, in calendar days (kinds absent: the REVIEW_DAYS setting).
+    tracks: tuple[tuple[str, int], ...] = ()
+    # The listing state at this wave's compliance deadline for listings not brought into line.
+    on_compliance_deadline: str = "suspended"
 
     @property
     def label(self) -> str:

@@ -10,7 +10,14 @@ from datetime import date, datetime
 from typing import Any
 
 from catalogue.frameworks.specs import CategorySpec, FrameworkSpec, RequirementSpec
-from catalogue.frameworks.vocabulary import EVIDENCE_KINDS, PREDICATES
+from catalogue.frameworks.vocabulary import (
+    COMPLIANCE_OUTCOMES,
+    DEFAULT_COMPLIANCE_OUTCOME,
+    EVIDENCE_KINDS,
+    PREDICATES,
+    TRACK_DAYS_MAX,
+    TRACK_KINDS,
+)
 
 FRAMEWORK_KEYS = (
     "code",
@@ -22,6 +29,8 @@ FRAMEWORK_KEYS = (
     "categories",
     "requirements",
 )
+# Optional: a file without them keeps the defaults (no track, suspension at the deadline).
+OPTIONAL_FRAMEWORK_KEYS = ("tracks", "on_compliance_deadline")
 CATEGORY_KEYS = ("code", "title", "title_en")
 REQUIREMENT_KEYS = (
     "code",
@@ -79,14 +88,16 @@ class Checker:
 
     # Generic field checks; each returns the cleaned value or None when invalid.
 
-    def keys(self, where: str, data: Mapping[str, Any], expected: tuple[str, ...]) -> None:
+    def keys(self, where: str, data: Mapping[str, Any], expected: tuple[str, ...],
+             optional: tuple[str, ...] = ()) -> None:
         for key in expected:
             if key not in data:
                 self.error(where, f"champ obligatoire « {key} » absent")
+        allowed = (*expected, *optional)
         for key in data:
-            if key not in expected:
+            if key not in allowed:
                 self.error(
-                    where, f"champ inconnu « {key} » (champs attendus : {', '.join(expected)})"
+                    where, f"champ inconnu « {key} » (champs attendus : {', '.join(allowed)})"
                 )
 
     def text(self, where: str, data: Mapping[str, Any], key: str) -> str | None:
@@ -181,7 +192,7 @@ class Checker:
                 f"le fichier doit décrire un dictionnaire (code, version, …), ({_received(data)})",
             )
             return None
-        self.keys(where, data, FRAMEWORK_KEYS)
+        self.keys(where, data, FRAMEWORK_KEYS, OPTIONAL_FRAMEWORK_KEYS)
 
         code = self.text(where, data, "code")
         if code is not None and not FRAMEWORK_CODE_RE.fullmatch(code):
@@ -201,6 +212,8 @@ class Checker:
                     f"« effective_from » ({effective_from.isoformat()})",
                 )
 
+        tracks = self.tracks(data)
+        outcome = self.compliance_outcome(data)
         categories, declared = self.categories(data)
         requirements = self.requirements(data, declared)
 
@@ -217,7 +230,41 @@ class Checker:
             compliance_deadline=deadline,
             categories=categories,
             requirements=requirements,
+            tracks=tracks,
+            on_compliance_deadline=outcome,
         )
+
+    def tracks(self, data: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+        """``tracks:`` dossier kind → review days, in the vocabulary's order."""
+        where = "référentiel"
+        value = data.get("tracks")
+        if value is None:
+            return ()
+        if not isinstance(value, Mapping):
+            self.error(where, f"« tracks » doit associer un type de dossier à un nombre de jours "
+                              f"({_received(value)})")
+            return ()
+        for kind, days in value.items():
+            if kind not in TRACK_KINDS:
+                self.error(where, f"« tracks » : type de dossier inconnu « {kind} » "
+                                  f"(types attendus : {', '.join(TRACK_KINDS)})")
+            elif isinstance(days, bool) or not isinstance(days, int) \
+                    or not 1 <= days <= TRACK_DAYS_MAX:
+                self.error(where, f"« tracks » : la durée d'instruction « {kind} » doit être un "
+                                  f"nombre entier de jours entre 1 et {TRACK_DAYS_MAX} "
+                                  f"({_received(days)})")
+        return tuple((kind, value[kind]) for kind in TRACK_KINDS if kind in value)
+
+    def compliance_outcome(self, data: Mapping[str, Any]) -> str:
+        """``on_compliance_deadline:`` the listing state at the compliance deadline."""
+        value = data.get("on_compliance_deadline")
+        if value is None:
+            return DEFAULT_COMPLIANCE_OUTCOME
+        if not isinstance(value, str) or value not in COMPLIANCE_OUTCOMES:
+            self.error("référentiel", f"« on_compliance_deadline » doit valoir "
+                                      f"{' ou '.join(COMPLIANCE_OUTCOMES)} ({_received(value)})")
+            return DEFAULT_COMPLIANCE_OUTCOME
+        return str(value)
 
     def version(self, data: Mapping[str, Any]) -> str | None:
         where = "référentiel"

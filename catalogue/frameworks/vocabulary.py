@@ -293,6 +293,25 @@ EVIDENCE_KINDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Review tracks: the dossier kinds whose review clock a framework may set (``tracks:`` in
+# its file, kind → calendar days); a kind without a track uses the REVIEW_DAYS setting.
+TRACK_KINDS: dict[str, tuple[str, str]] = {
+    "initial": ("Premier référencement", "Initial referencing"),
+    "renewal": ("Renouvellement ou mise en conformité", "Renewal or compliance"),
+    "modification": ("Modification", "Modification"),
+}
+TRACK_DAYS_MAX = 365
+
+# What becomes of a listing referenced under an older wave, without a favourable compliance
+# decision, once this wave's compliance deadline has passed (``on_compliance_deadline:``).
+# Each value is a listing state reached by its own transition of the listing lifecycle.
+COMPLIANCE_OUTCOMES: dict[str, tuple[str, str]] = {
+    "suspended": ("suspendue", "suspended"),
+    "delisted": ("déréférencée", "delisted"),
+}
+DEFAULT_COMPLIANCE_OUTCOME = "suspended"
+
+
 def _label(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; expected one of {LANGUAGES}")

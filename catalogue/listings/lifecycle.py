@@ -3,8 +3,10 @@
 ``published`` → ``suspended`` (secretariat or decision maker, with a reason) →
 ``published`` (reinstated) or ``delisted`` (decision maker, motivated; final).
 ``published`` → ``expired`` (the clock, once ``valid_until`` has passed without a
-renewal). ``published`` → ``suspended`` (``suspend_noncompliant``, the clock, at a newer wave's
-compliance deadline without a compliance decision, reason public). ``expired`` or
+renewal). At a newer wave's compliance deadline, a listing without a compliance decision
+goes where the wave's ``on_compliance_deadline`` says, reason public: ``published`` →
+``suspended`` (``suspend_noncompliant``, the default) or ``published``/``suspended`` →
+``delisted`` (``delist_noncompliant``); both are the clock's. ``expired`` or
 ``delisted`` → ``published`` (``republish``, the system, when
 the agreement of a new referencing decision is signed). Creation and renewal come from
 a referenced dossier (``catalogue.listings.services.publish_from_dossier``), which
@@ -129,6 +131,11 @@ def effect_suspended_noncompliant(ctx: Context) -> None:
     ctx.audit_payload["framework_id"] = ctx.data["wave"].id
 
 
+def effect_delisted_noncompliant(ctx: Context) -> None:
+    _changed(ctx, ListingEventKind.DELISTED, compliance_reason(ctx.data["wave"]))
+    ctx.audit_payload["framework_id"] = ctx.data["wave"].id
+
+
 def guard_new_referencing(ctx: Context) -> str | None:
     dossier = ctx.data.get("dossier")
     if dossier is None or dossier.id == ctx.subject.dossier_id:
@@ -193,6 +200,13 @@ LISTING_LIFECYCLE = Lifecycle(
             effects=(effect_suspended_noncompliant,),
         ),
         Transition(
+            name="delist_noncompliant", sources=(S.PUBLISHED.value, S.SUSPENDED.value),
+            target=S.DELISTED.value, roles=frozenset({SYSTEM}),
+            label=N_("Déréférencer à la date limite de mise en conformité"),
+            guards=(guard_compliance_deadline_passed,),
+            effects=(effect_delisted_noncompliant,),
+        ),
+        Transition(
             name="republish", sources=(S.EXPIRED.value, S.DELISTED.value),
             target=S.PUBLISHED.value, roles=frozenset({SYSTEM}),
             label=N_("Republier après un nouveau référencement"),
@@ -201,6 +215,13 @@ LISTING_LIFECYCLE = Lifecycle(
         ),
     ),
 )
+
+
+# The wave's ``on_compliance_deadline`` (a listing state) → the transition that reaches it.
+NONCOMPLIANT_TRANSITIONS = {
+    S.SUSPENDED.value: "suspend_noncompliant",
+    S.DELISTED.value: "delist_noncompliant",
+}
 
 
 def expire_due(session: Session, on: date) -> int:

@@ -1,6 +1,7 @@
 """Waves enforced (DESIGN §4 "Framework"): once a newer wave of the framework is published,
 each listing referenced under an older one shows its gap; at the new wave's compliance
-deadline the clock suspends the listings without a favourable compliance decision.
+deadline the clock moves the listings without a favourable compliance decision to the state
+the wave prescribes (suspended unless its file says delisted).
 
 The gap is computed for the listing's *decided* profile: the requirements the new wave
 adds, makes mandatory or rewords for this app, and whether the evidence on file in the
@@ -22,7 +23,7 @@ from catalogue.dossiers.models import Evidence
 from catalogue.frameworks.applicability import applicable_requirements
 from catalogue.frameworks.models import Framework, FrameworkStatus, Requirement
 from catalogue.frameworks.queries import latest_published
-from catalogue.listings.lifecycle import LISTING_LIFECYCLE
+from catalogue.listings.lifecycle import LISTING_LIFECYCLE, NONCOMPLIANT_TRANSITIONS
 from catalogue.listings.models import Listing, ListingState
 from workflows.engine import fire
 
@@ -141,28 +142,28 @@ def listings_at_risk(session: Session) -> list[Listing]:
 
 
 def enforce_compliance_deadlines(session: Session, on: date) -> int:
-    """Suspend every published listing still referenced under a wave older than one whose
-    compliance deadline is before ``on``, with the reason shown publicly; patients are
-    told as for any suspension. Idempotent: returns how many were suspended."""
+    """Move every listing still referenced under a wave older than one whose compliance
+    deadline is before ``on`` to the state that wave prescribes (``on_compliance_deadline``:
+    suspended by default, or delisted), through the listing lifecycle's transition for it,
+    with the reason shown publicly; patients are told as for any suspension. Idempotent:
+    returns how many listings moved."""
     passed = session.scalars(
         select(Framework).where(Framework.compliance_deadline.is_not(None),
                                 Framework.compliance_deadline < on,
                                 Framework.status != FrameworkStatus.DRAFT)
         .order_by(Framework.effective_from.desc())
     ).all()
-    if not passed:
-        return 0
     count = 0
     for wave in passed:
+        name = NONCOMPLIANT_TRANSITIONS[wave.on_compliance_deadline]
+        sources = LISTING_LIFECYCLE.transition(name).sources
         due = session.scalars(
             select(Listing).join(Framework, Framework.id == Listing.framework_id)
-            .where(Listing.state == ListingState.PUBLISHED, Framework.code == wave.code,
+            .where(Listing.state.in_(sources), Framework.code == wave.code,
                    Framework.effective_from < wave.effective_from)
             .order_by(Listing.id)
         ).all()
         for listing in due:
-            fire(session, LISTING_LIFECYCLE, listing, "suspend_noncompliant", None, wave=wave,
-                 today=on)
+            fire(session, LISTING_LIFECYCLE, listing, name, None, wave=wave, today=on)
             count += 1
     return count
-

@@ -41,6 +41,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,11 @@ def _tail(log: Path, lines: int = 60) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A seeded application served by gunicorn in a subprocess, for the whole session."""
-    folder = tmp_path_factory.mktemp("live")
+@contextmanager
+def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
+    """Migrate a SQLite file in ``folder``, seed the demo (``apps`` generated listings) and
+    serve it with gunicorn on a free port until the block ends. A test module whose steps
+    change the whole catalogue (the clock's tick) takes its own server from this."""
     database = folder / "live.sqlite"
     log = folder / "server.log"
     port = _free_port()
@@ -104,7 +106,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     )
     flask = [sys.executable, "-m", "flask"]
     _run([*flask, "db", "upgrade", "heads"], env, log)
-    _run([*flask, "demo", "seed", "--apps", "12"], env, log)
+    _run([*flask, "demo", "seed", "--apps", str(apps)], env, log)
     bin_dir = Path(sys.executable).parent
     gunicorn = str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else None
     if gunicorn:
@@ -127,6 +129,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             process.kill()
             process.wait(timeout=5)
         out.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A seeded application served by gunicorn in a subprocess, for the whole session."""
+    with serve_live(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
