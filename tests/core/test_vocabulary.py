@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -132,3 +133,12 @@ def test_signing_in_keeps_the_language_chosen_before(client, make_user):
     assert response.status_code == 302
     page = text(client.get("/compte/"))
     assert '<html lang="en">' in page and "My account" in page
+
+
+def test_no_message_is_translated_twice():
+    """Merged branches may each add a message (the .po merges by union): a second entry would
+    silently override the first translation."""
+    text_ = (ROOT / "translations/en/LC_MESSAGES/messages.po").read_text()
+    entries = re.findall(r'^msgid ((?:".*"\n)+)', text_, re.MULTILINE)
+    repeated = sorted({e for e in entries if entries.count(e) > 1})
+    assert not repeated, repeated
