@@ -1,5 +1,5 @@
 # Catalogue ENS — the two commands: `make run` and `make test`.
-# Needs Python 3.11+, Node 20 with npm; the browser tests need Debian's chromium.
+# Needs Python 3.11+, Node 20 with npm; the browser tests need Debian's chromium and Java 11+.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +12,7 @@ XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 export FLASK_APP := wsgi.py
 .DEFAULT_GOAL := run
 
-.PHONY: run install deps assets translations extract-messages migrate seed serve serve-prod \
+.PHONY: run install deps npm assets vnu translations extract-messages migrate seed serve serve-prod \
         test test-sqlite test-postgres test-browser test-cluster install-test lint audit check bench bench-quick clean help
 
 help: ## list the targets
@@ -38,14 +38,28 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 deps: $(VENV)/.installed ## Python dependencies in .venv
 
-# Bootstrap from npm (pinned in package.json/package-lock.json), copied into an ignored folder.
-catalogue/static/vendor/bootstrap/bootstrap.min.css: package.json package-lock.json
+# npm packages pinned in package.json/package-lock.json: Bootstrap, and the Nu HTML checker
+# (vnu.jar) that the browser tests run. Reinstalled only when either file changes.
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent
+	touch $@
+
+npm: node_modules/.installed
+
+# Bootstrap, copied into an ignored folder.
+catalogue/static/vendor/bootstrap/bootstrap.min.css: node_modules/.installed
 	mkdir -p catalogue/static/vendor/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map catalogue/static/vendor/bootstrap/
 	touch $@
 
 assets: catalogue/static/vendor/bootstrap/bootstrap.min.css ## front-end assets
+
+# The browser tests validate every page with the Nu HTML checker: its jar (npm) and Java.
+vnu: node_modules/.installed ## the Nu HTML checker for the browser tests (vnu.jar, Java)
+	@test -f node_modules/vnu-jar/build/dist/vnu.jar || \
+	  { echo "node_modules/vnu-jar/build/dist/vnu.jar is missing (npm package vnu-jar)" >&2; exit 1; }
+	@java -version >/dev/null 2>&1 || \
+	  { echo "Java is missing: the Nu HTML checker needs it (apt-get install default-jre-headless)" >&2; exit 1; }
 
 translations: deps ## compile the message catalogues (French is the source language)
 	$(BIN)/pybabel compile -d translations -f --statistics
@@ -89,7 +103,7 @@ test-cluster: install-test ## the cluster test: two app servers sharing PostgreS
 test-browser: install-test ## real-browser tests alone (headless chromium)
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
 
-install-test: deps assets translations
+install-test: deps assets vnu translations
 
 lint: deps ## ruff, mypy (strict on workflows/ and the services) and migration drift
 	$(BIN)/ruff check .

@@ -33,11 +33,16 @@ def _is_single_line(field_class: type) -> bool:
 
 
 class Form(FlaskForm):
-    """``FlaskForm`` (CSRF and all) with ``single_line`` on every single-line text field."""
+    """``FlaskForm`` (CSRF and all) with ``single_line`` on every single-line text field, and a
+    CSRF token rendered without an ``id``."""
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             if _is_single_line(unbound_field.field_class):
                 declared = tuple(unbound_field.kwargs.get("filters") or ())
                 options = {**options, "filters": (single_line, *declared)}
+            if options.get("name") == self.csrf_field_name:
+                # A page with several forms would repeat id="csrf_token" (invalid HTML);
+                # nothing points at the hidden token, so it goes without an id.
+                options = {**options, "render_kw": {"id": False}}
             return super().bind_field(form, unbound_field, options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy import text as sql
 
@@ -67,6 +69,22 @@ def test_grant_and_revoke_roles_are_audited(client, session, account, login):
     assert bad.status_code == 422
     assert client.post(f"/admin/utilisateurs/{user.id}/roles/empereur/retrait").status_code in (400, 404)
     assert client.get("/admin/utilisateurs/999999").status_code == 404
+
+
+def test_user_page_is_conforming_html_with_several_forms(client, session, account, login):
+    """What the Nu HTML checker flagged on this page: each form's CSRF token repeated
+    id="csrf_token", a required select opened on a real choice, microseconds in datetime."""
+    admin = account(roles=[Role.ADMIN])
+    user = account(email="futur@example.org", roles=[Role.RAPPORTEUR])
+    login(admin)
+    post_form(client, f"/admin/utilisateurs/{user.id}/roles", {"role": "membre"},
+              form_page=f"/admin/utilisateurs/{user.id}")
+    page = text(client.get(f"/admin/utilisateurs/{user.id}"))
+    assert page.count('name="csrf_token"') > 1 and 'id="csrf_token"' not in page
+    role_select = re.search(r'<select[^>]*name="role"[^>]*>', page).group(0)
+    assert 'aria-required="true"' in role_select and " required" not in role_select
+    stamps = re.findall(r'<time datetime="([^"]+)"', page)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d[+-]\d\d:\d\d)?", s) for s in stamps)
 
 
 def test_last_admin_keeps_the_role(client, session, account, login):

@@ -1,5 +1,5 @@
 """Real-browser tests: a live server in a subprocess, Debian's Chromium driven by Playwright,
-axe-core for accessibility.
+axe-core for accessibility, the Nu HTML checker for conformance.
 
 How to use (see ``test_accounts_journey.py``)::
 
@@ -8,18 +8,23 @@ How to use (see ``test_accounts_journey.py``)::
     def test_something(page, live_url, sign_in, assert_accessible):
         sign_in(page, "admin@demo.ens.fr", DEMO_PASSWORD)     # handles the TOTP step
         page.goto(live_url + "/admin/")
-        assert_accessible(page)                               # axe at 1280 and 390 px
+        assert_accessible(page)                               # axe at 1280 and 390 px, HTML checked
 
 Fixtures
 - ``live_server`` (session): migrates a temporary SQLite file, runs ``flask demo seed --apps 12``,
   serves the app with gunicorn on a free 127.0.0.1 port (``CATALOGUE_ENV=development``, its own
   storage folder and secret key), waits for ``/healthz`` and stops it at the end. Its log is
   printed when it fails to start. ``live_url`` is its base URL; ``live_db`` the SQLite path.
+  It serves ``tests/browser/live_app.py``, which records every HTML page sent to a tab.
+- ``html_pages`` (session, autouse): the Nu HTML checker (``vnu.jar`` from npm, run once as a
+  loopback HTTP service) validates every recorded page: those sent before an ``assert_accessible``
+  call there, the rest when the test ends; a page with any error fails the test that visited it,
+  listing each error (message, line, extract). Java or the jar missing is an error, not a skip.
 - ``live_cli(*args)`` (session): runs ``flask …`` on the live server's database.
 - ``browser`` (session): headless Chromium from ``/usr/bin/chromium``.
 - ``page``: a fresh context (cookies, storage) per test, 1280×900, French.
 - ``assert_accessible(page, widths=(1280, 390))``: runs axe-core at each width, fails with a
-  readable list of violations.
+  readable list of violations; then validates the HTML of the pages sent so far.
 - ``totp_code_for(email)``: a current TOTP code for an account of the live server (reads the
   secret from its database; waits for the next 30 s step when the current one was used).
 - ``sign_in(page, email, password)``: the sign-in form, then the second factor when asked
@@ -48,12 +53,16 @@ from typing import Any
 import pyotp
 import pytest
 
+from tests.browser.html_checker import CapturedPages, NuChecker
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = (1280, 390)
 DEMO_PASSWORD = "Demo-ENS-2026!"
 START_TIMEOUT = 60
+LIVE_APP = "tests.browser.live_app:app"
+PAGES_KEY = pytest.StashKey[CapturedPages]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,7 +110,8 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
         STORAGE_URL=f"file://{folder / 'storage'}",
         SECRET_KEY="browser-tests-" + os.urandom(8).hex(),
         BASE_URL=f"http://127.0.0.1:{port}",
-        FLASK_APP="wsgi.py",
+        FLASK_APP=LIVE_APP,
+        HTML_CAPTURE_DIR=str(folder / "pages"),
         PYTHONUNBUFFERED="1",
     )
     flask = [sys.executable, "-m", "flask"]
@@ -112,7 +122,7 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
     if gunicorn:
         # One process so the in-memory rate limits are shared by every request.
         command = [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}",
-                   "--access-logfile", "-", "--timeout", "60", "wsgi:app"]
+                   "--access-logfile", "-", "--timeout", "60", LIVE_APP]
     else:
         command = [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"]
     out = log.open("a")
@@ -120,7 +130,7 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url + "/healthz", process, log)
-        yield {"url": url, "database": database, "log": log, "env": env}
+        yield {"url": url, "database": database, "log": log, "env": env, "pages": folder / "pages"}
     finally:
         process.terminate()
         try:
@@ -151,6 +161,49 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.25)
     raise RuntimeError(f"the live server did not answer {url} in {START_TIMEOUT} s:\n{_tail(log)}")
+
+
+@pytest.fixture(scope="session")
+def nu_checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuChecker]:
+    """The Nu HTML checker as a loopback HTTP service for the whole session."""
+    checker = NuChecker(ROOT, tmp_path_factory.mktemp("vnu") / "vnu.log")
+    try:
+        yield checker
+    finally:
+        checker.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def html_pages(request: pytest.FixtureRequest, nu_checker: NuChecker,
+               live_server: dict[str, Any]) -> CapturedPages:
+    """Every page the live servers send to a tab, validated (see ``pytest_runtest_call``)."""
+    pages = CapturedPages(live_server["pages"], nu_checker)
+    request.config.stash[PAGES_KEY] = pages
+    return pages
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Fail the test that visited a page the Nu HTML checker finds errors in."""
+    pages = getattr(item, "funcargs", {}).get("html_pages")
+    try:
+        result = yield
+    except BaseException:
+        if pages is not None:
+            pages.discard_pending()
+        raise
+    if pages is not None:
+        report = pages.check_pending()
+        if report:
+            pytest.fail(report, pytrace=False)
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    pages = config.stash.get(PAGES_KEY, None)
+    if pages is not None:
+        terminalreporter.write_line(f"Nu HTML checker: {pages.validated} page(s) validated, "
+                                    f"{pages.failed} with errors")
 
 
 @pytest.fixture(scope="session")
@@ -212,7 +265,7 @@ def format_violations(violations: list[dict[str, Any]], url: str, width: int) ->
 
 
 @pytest.fixture
-def assert_accessible() -> Callable[..., None]:
+def assert_accessible(html_pages: CapturedPages) -> Callable[..., None]:
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
@@ -229,6 +282,9 @@ def assert_accessible() -> Callable[..., None]:
         finally:
             if original:
                 page.set_viewport_size(original)
+        report = html_pages.check_pending()
+        if report:
+            pytest.fail(report, pytrace=False)
 
     return check
 
