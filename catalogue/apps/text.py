@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -18,11 +20,17 @@ _TAGS = {
 _ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
-def _demote_headings(html: str) -> str:
-    # Descriptions sit under the page's own h1/h2: their headings start at h3.
-    for level in (2, 1):
-        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(f"</h{level}>", f"</h{level + 2}>")
-    return html
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _rebase_headings(html: str) -> str:
+    # Descriptions sit under the page's h2: their highest heading becomes an h3 and the others
+    # keep their relative levels, so that headings never skip a level (WCAG 1.3.1).
+    levels = [int(level) for _slash, level in _HEADING.findall(html)]
+    if not levels:
+        return html
+    shift = min(levels) - 3
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) - shift, 6)}>", html)
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -34,7 +42,7 @@ def render_markdown(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
-    html = _demote_headings(_md.render(text))
+    html = _rebase_headings(_md.render(text))
     clean = nh3.clean(
         html,
         tags=_TAGS,

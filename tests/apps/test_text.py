@@ -12,6 +12,9 @@ def test_markdown_renders_and_headings_sit_under_the_page_headings():
     assert isinstance(html, Markup)
     assert "<h3>Titre</h3>" in html and "<h4>Sous-titre</h4>" in html
     assert "<strong>gras</strong>" in html
+    # A description starting at h4 is raised to h3: no level is skipped under the page's h2.
+    assert render_markdown("#### Ordonnances\n\n##### Rappels") == Markup(
+        "<h3>Ordonnances</h3>\n<h4>Rappels</h4>\n")
     assert 'href="https://exemple.fr"' in html and 'rel="noopener noreferrer nofollow"' in html
 
 

@@ -95,10 +95,11 @@ def _tail(log: Path, lines: int = 60) -> str:
 
 
 @contextmanager
-def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
+def serve_live(folder: Path, pages: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
     """Migrate a SQLite file in ``folder``, seed the demo (``apps`` generated listings) and
-    serve it with gunicorn on a free port until the block ends. A test module whose steps
-    change the whole catalogue (the clock's tick) takes its own server from this."""
+    serve it with gunicorn on a free port until the block ends, recording the HTML pages it
+    sends into ``pages``. A test module whose steps change the whole catalogue (the clock's
+    tick) takes its own server from this."""
     database = folder / "live.sqlite"
     log = folder / "server.log"
     port = _free_port()
@@ -111,7 +112,7 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
         SECRET_KEY="browser-tests-" + os.urandom(8).hex(),
         BASE_URL=f"http://127.0.0.1:{port}",
         FLASK_APP=LIVE_APP,
-        HTML_CAPTURE_DIR=str(folder / "pages"),
+        HTML_CAPTURE_DIR=str(pages),
         PYTHONUNBUFFERED="1",
     )
     flask = [sys.executable, "-m", "flask"]
@@ -130,7 +131,7 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url + "/healthz", process, log)
-        yield {"url": url, "database": database, "log": log, "env": env, "pages": folder / "pages"}
+        yield {"url": url, "database": database, "log": log, "env": env}
     finally:
         process.terminate()
         try:
@@ -142,9 +143,15 @@ def serve_live(folder: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def pages_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every live server of the session records the pages it sends."""
+    return tmp_path_factory.mktemp("pages")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path) -> Iterator[dict[str, Any]]:
     """A seeded application served by gunicorn in a subprocess, for the whole session."""
-    with serve_live(tmp_path_factory.mktemp("live")) as server:
+    with serve_live(tmp_path_factory.mktemp("live"), pages_dir) as server:
         yield server
 
 
@@ -174,10 +181,9 @@ def nu_checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NuChecker]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def html_pages(request: pytest.FixtureRequest, nu_checker: NuChecker,
-               live_server: dict[str, Any]) -> CapturedPages:
+def html_pages(request: pytest.FixtureRequest, nu_checker: NuChecker, pages_dir: Path) -> CapturedPages:
     """Every page the live servers send to a tab, validated (see ``pytest_runtest_call``)."""
-    pages = CapturedPages(live_server["pages"], nu_checker)
+    pages = CapturedPages(pages_dir, nu_checker)
     request.config.stash[PAGES_KEY] = pages
     return pages
 

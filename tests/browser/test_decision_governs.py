@@ -81,8 +81,8 @@ with app.app_context():
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with serve_live(tmp_path_factory.mktemp("live-decision"), apps=2) as server:
+def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path) -> Iterator[dict[str, Any]]:
+    with serve_live(tmp_path_factory.mktemp("live-decision"), pages_dir, apps=2) as server:
         yield server
 
 

@@ -29,7 +29,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 
 from catalogue import db
 from catalogue.accounts.auth import login_required
@@ -191,20 +190,6 @@ def catalogue() -> Response:
 
 # --- Listing page ------------------------------------------------------------------
 
-_HEADING = re.compile(r"<(/?)h([1-6])>")
-
-
-def _rebase_headings(html: Markup) -> Markup:
-    """Make the description's highest heading an h3 (it sits under the page's h2), keeping
-    the relative levels, so that headings never skip a level (WCAG 1.3.1, axe heading-order)."""
-    levels = [int(level) for _slash, level in _HEADING.findall(html)]
-    if not levels:
-        return html
-    shift = min(levels) - 3
-    return Markup(_HEADING.sub(  # noqa: S704 - only heading tags of sanitised HTML are renamed
-        lambda m: f"<{m.group(1)}h{min(int(m.group(2)) - shift, 6)}>", str(html)))
-
-
 @bp.get("/catalogue/<slug>")
 def listing(slug: str) -> Response:
     """Everything a patient needs to decide, the referencing facts and the public history."""
@@ -215,7 +200,7 @@ def listing(slug: str) -> Response:
             raise NotFound(_("Cette application n'est pas au catalogue."))
         return render_template(
             "listings/listing.html", listing=item, app=item.app,
-            description=_rebase_headings(render_markdown(item.app.description)),
+            description=render_markdown(item.app.description),
             history=sorted(item.events, key=lambda e: (e.occurred_at, e.id), reverse=True),
             ListingState=ListingState,
         )
