@@ -28,8 +28,9 @@ TOPICS = {"Diabéto": "diabète", "Glycémo": "glycémie", "Asthmé": "asthme", 
 def _seed(session, apps=12):
     """``flask demo seed --apps 12``: every part, in order, each committed."""
     lines = []
+    options = SeedOptions(apps=apps, seed=2026)
     for part in PARTS:
-        lines += importlib.import_module(f"catalogue.demo.{part}").seed(session, SeedOptions(apps=apps, seed=2026))
+        lines += importlib.import_module(f"catalogue.demo.{part}").seed(session, options)
         session.commit()
     return lines
 
