@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import has_request_context, request, session
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+from catalogue.core.i18n import TypographicBabel
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = TypographicBabel()
 migrate = Migrate()
 # No default limits: only the routes that need one are limited (login, sign-up, reset, TOTP).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -8,6 +8,7 @@ Registered as Jinja filters by ``install``; usable from Python as plain function
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,20 @@ from markupsafe import Markup, escape
 
 PARIS = ZoneInfo("Europe/Paris")
 NARROW_NBSP = "\u202f"
+# A space (plain or no-break) before : ; ! ? », when the sign ends a word: "Référence :",
+# not "https://", "12:30", "a:hover" or "!=" (no space before, or a word right after).
+_SPACE_BEFORE_SIGN = re.compile(r"[ \u00a0]+([:;!?»])(?![\w/=])")
+_SPACE_AFTER_GUILLEMET = re.compile(r"«[ \u00a0]+")
+
+
+def french_spacing(text: str) -> str:
+    """French typography: a narrow no-break space before ":", ";", "!", "?", "»" and after
+    "«", in place of the space the text has there ("Référence : X" → "Référence\u202f: X").
+    Applied to French messages before their variables are put in, so URLs, times and codes
+    given as variables are never touched; a sign with no space before it is left alone."""
+    if not text:
+        return text
+    return _SPACE_AFTER_GUILLEMET.sub("«" + NARROW_NBSP, _SPACE_BEFORE_SIGN.sub(NARROW_NBSP + r"\1", text))
 
 
 def reader_lang(locale: str | None = None) -> str:

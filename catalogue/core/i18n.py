@@ -1,14 +1,72 @@
-"""A no-op marker for French message ids stored as plain strings.
+"""Message ids and the French "catalogue".
 
-Transition labels and some state labels live in lifecycle tables that also run from the
-CLI and jobs, and are stored (audit, minutes) in French. ``N_`` marks them for extraction
-(``pybabel extract -k N_``); they are translated at display with ``gettext`` through
-``catalogue.core.labels``.
+``N_`` marks French message ids stored as plain strings. Transition labels and some state
+labels live in lifecycle tables that also run from the CLI and jobs, and are stored (audit,
+minutes) in French. ``N_`` marks them for extraction (``pybabel extract -k N_``); they are
+translated at display with ``gettext`` through ``catalogue.core.labels``.
+
+French is the source language: its messages are the msgids, with no catalogue. So that
+every French message gets French typography (narrow no-break spaces, see
+``formatting.french_spacing``) in one place, ``TypographicBabel`` gives Flask-Babel a domain
+whose French translations fall back to ``FrenchTypography``: ``gettext``, ``ngettext``,
+``lazy_gettext`` and the templates' ``_`` all go through it, before the variables are put in.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from babel import support
+from flask_babel import Babel, Domain, get_locale
+
+from catalogue.core.formatting import french_spacing
 
 
 def N_(message: str) -> str:
     """Return ``message`` unchanged; its only job is to be found by the extractor."""
     return message
+
+
+class FrenchTypography(support.NullTranslations):
+    """The French messages: the msgids themselves, with French spacing."""
+
+    def gettext(self, message: str) -> str:
+        return french_spacing(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return french_spacing(msgid1 if n == 1 else msgid2)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return french_spacing(message)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return french_spacing(msgid1 if n == 1 else msgid2)
+
+    # Babel's u-names are bound to the standard library's functions, not to these.
+    ugettext = gettext
+    ungettext = ngettext
+    upgettext = pgettext
+    unpgettext = npgettext
+
+
+class TypographicDomain(Domain):
+    """Flask-Babel's domain, whose French translations end in ``FrenchTypography``."""
+
+    def get_translations(self) -> Any:
+        translations = super().get_translations()
+        locale = get_locale()
+        # The loaded translations are cached per locale: the fallback is added once.
+        if locale is not None and locale.language == "fr" \
+                and not getattr(translations, "french_typography", False):
+            translations.add_fallback(FrenchTypography())
+            translations.french_typography = True
+        return translations
+
+
+class TypographicBabel(Babel):
+    """Flask-Babel with the ``TypographicDomain``."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return TypographicDomain(domain=self.domain)

@@ -33,6 +33,7 @@ from catalogue.dossiers.models import AnswerStatus, Dossier
 from catalogue.dossiers.samples import sample_pdf
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.queries import framework_in_force
+from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.listings import services as listings
 from catalogue.listings.models import Listing
 from catalogue.publishers import services as publishers
@@ -112,7 +113,7 @@ def _fill(session: Session, dossier: Dossier, owner: User) -> None:
                 evidence = evidence_files.add_evidence(
                     session, dossier.organisation, actor=owner, app=dossier.app, filename=f"{kind}.pdf",
                     data=sample_pdf(f"{kind} — {dossier.app.name}", [dossier.app.name, requirement.code]),
-                    kind=kind, title=kind.replace("_", " ").capitalize())
+                    kind=kind, title=f"{evidence_label(kind)} — {dossier.app.name}")
                 library[kind] = evidence.id
             ids.append(library[kind])
         answers.append(dossiers.AnswerInput(
@@ -212,11 +213,11 @@ def seed(session: Session, options: Any) -> list[str]:
 
     admit(built["complements"])
     commission.request_information(session, built["complements"], actor=r1,
-                                   questions="Précisez le lieu d'hébergement des sauvegardes et leur durée "
-                                             "de conservation (exigence sur l'hébergement).")
+                                   questions="Précisez le lieu d'hébergement des sauvegardes (HEB-02) "
+                                             "et leur durée de conservation (HEB-03).")
     admit(built["caduc"])
     commission.request_information(session, built["caduc"], actor=secretariat,
-                                   questions="Transmettez le rapport du dernier test d'intrusion.")
+                                   questions="Transmettez le rapport du dernier test d'intrusion (SEC-07).")
     # The clock's act, as `flask workflows tick` would do once the due date has passed.
     engine.fire(session, DOSSIER_LIFECYCLE, built["caduc"], "lapse", None,
                 on=today() + timedelta(days=31))

@@ -11,6 +11,7 @@ re-running adds only what is missing.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,21 @@ from catalogue.apps.models import App, Pricing
 from catalogue.audit import services as audit
 from catalogue.clock import now
 from catalogue.commission.models import Agreement, Decision, DecisionOutcome, Opinion, OpinionValue
-from catalogue.dossiers.models import Dossier, DossierKind, DossierState, ReferenceCounter
+from catalogue.demo.themes import (
+    CATALOGUE_THEMES,
+    CITIES,
+    DETAILS,
+    HDS_DETAIL,
+    HOSTS,
+    NO_HEALTH_DATA,
+    PLAIN_DETAIL,
+    PLAIN_HOSTS,
+    PUBLISHER_FORMS,
+    PUBLISHER_WORDS,
+    SUFFIXES,
+)
+from catalogue.dossiers.models import Dossier, DossierKind, DossierState, Evidence, ReferenceCounter
+from catalogue.dossiers.samples import sample_pdf
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from catalogue.listings import cache
 from catalogue.listings.labels import facet_values, label
@@ -44,129 +59,11 @@ from catalogue.publishers.models import Organisation, OrganisationStatus
 from catalogue.search import services as search
 from catalogue.search.text import unaccent
 from catalogue.settings import setting
+from catalogue.storage.services import get_storage, new_key
 
 BATCH = 2000
 APPS_PER_PUBLISHER = 6
 
-# Per category: name stems, what the app does, for whom, which data it uses.
-CATALOGUE_THEMES: dict[str, dict[str, Any]] = {
-    "prevention": {
-        "stems": ["Prévi", "Dépist", "Vigie", "Préventia", "Sentinelle", "Bouclier"],
-        "does": ["rappelle les dépistages recommandés selon l'âge et le sexe",
-                 "propose un bilan de prévention personnalisé et ses suites",
-                 "accompagne l'arrêt du tabac jour après jour"],
-        "audiences": ["general_public", "patients"],
-        "data": ["vaccinations", "calendar", "medical_profile"],
-    },
-    "chronic_disease": {
-        "stems": ["Glycémo", "Diabéto", "CardioSuivi", "Asthmé", "Rénal", "Thyro"],
-        "does": ["suit la glycémie et partage les relevés avec l'équipe soignante",
-                 "tient le carnet de tension artérielle et alerte en cas d'écart",
-                 "aide à vivre avec une insuffisance cardiaque au quotidien"],
-        "audiences": ["chronic_patients", "patients"],
-        "data": ["measurements", "documents", "medical_profile"],
-    },
-    "mental_health": {
-        "stems": ["Sérénité", "Équilibre", "Apaise", "Moral", "Éclaircie", "Respire"],
-        "does": ["propose des exercices de gestion du stress et de l'anxiété",
-                 "oriente vers un psychologue conventionné près de chez soi",
-                 "aide à retrouver un sommeil réparateur grâce aux thérapies comportementales"],
-        "audiences": ["general_public", "patients"],
-        "data": ["calendar", "documents"],
-    },
-    "nutrition_activity": {
-        "stems": ["Nutri", "Bouger", "Foulée", "Assiette", "Vitalité", "Énergie"],
-        "does": ["construit des menus équilibrés adaptés aux goûts et au budget",
-                 "encourage l'activité physique adaptée prescrite par le médecin",
-                 "suit le poids et l'alimentation avec un diététicien"],
-        "audiences": ["general_public", "chronic_patients"],
-        "data": ["measurements", "medical_profile"],
-    },
-    "pregnancy_parenthood": {
-        "stems": ["Maternité", "Bébé", "Grossesse", "Berceau", "Naissance", "Tétée"],
-        "does": ["accompagne la grossesse semaine après semaine avec la sage-femme",
-                 "tient le carnet de santé de l'enfant et ses vaccinations",
-                 "aide à préparer l'arrivée de bébé et le retour à la maison"],
-        "audiences": ["parents", "children"],
-        "data": ["vaccinations", "documents", "calendar"],
-    },
-    "care_coordination": {
-        "stems": ["Parcours", "Coordi", "Liaison", "Relais", "Trajectoire", "Passerelle"],
-        "does": ["coordonne l'équipe de soins autour du patient à domicile",
-                 "partage le plan de soins entre l'hôpital et la ville",
-                 "organise la sortie d'hospitalisation et le suivi infirmier"],
-        "audiences": ["patients", "professionals", "older_people"],
-        "data": ["documents", "messaging", "calendar"],
-    },
-    "health_documents": {
-        "stems": ["Dossier", "Archiv", "Classeur", "Ordonnancier", "Mémo", "Coffre"],
-        "does": ["numérise et classe les ordonnances et comptes rendus",
-                 "rassemble les résultats d'analyses de biologie médicale",
-                 "rappelle les renouvellements d'ordonnance"],
-        "audiences": ["general_public", "patients"],
-        "data": ["documents", "reimbursements", "identity"],
-    },
-    "caregivers": {
-        "stems": ["Aidant", "Entraide", "Épaule", "Veille", "Soutien", "Proche"],
-        "does": ["aide les proches aidants à organiser le quotidien d'un parent âgé",
-                 "met en relation avec des solutions de répit près de chez soi",
-                 "partage l'agenda des soins entre les membres de la famille"],
-        "audiences": ["caregivers", "older_people"],
-        "data": ["calendar", "messaging"],
-    },
-    "disability_autonomy": {
-        "stems": ["Autonomie", "Accès", "Facile", "Signes", "Mobilité", "Liberté"],
-        "does": ["facilite les démarches auprès de la maison départementale des personnes handicapées",
-                 "propose une communication adaptée en langue des signes",
-                 "aide à rester autonome à domicile grâce aux aides techniques"],
-        "audiences": ["disabled_people", "caregivers", "older_people"],
-        "data": ["documents", "advance_directives", "identity"],
-    },
-    "teleconsultation": {
-        "stems": ["Téléconsult", "Visio", "Consult", "Distance", "ÉcranSanté", "Cabinet"],
-        "does": ["permet de consulter un médecin en vidéo, y compris le soir et le week-end",
-                 "organise des séances de télésoin avec le kinésithérapeute",
-                 "assure la téléexpertise entre le médecin traitant et le spécialiste"],
-        "audiences": ["general_public", "patients"],
-        "data": ["documents", "calendar", "identity"],
-    },
-    "medication": {
-        "stems": ["Pilulier", "Traitement", "Observance", "Posologie", "Cachet", "Officine"],
-        "does": ["rappelle les prises de médicaments et suit l'observance",
-                 "signale les interactions médicamenteuses connues",
-                 "prépare la conciliation médicamenteuse avec le pharmacien"],
-        "audiences": ["patients", "older_people", "chronic_patients"],
-        "data": ["medical_profile", "documents"],
-    },
-    "appointments": {
-        "stems": ["Agenda", "Rendez", "Créneau", "Planning", "Horaire", "Disponible"],
-        "does": ["trouve un rendez-vous chez un professionnel de santé proche",
-                 "envoie des rappels de rendez-vous et gère les annulations",
-                 "regroupe tous les rendez-vous médicaux de la famille"],
-        "audiences": ["general_public", "parents"],
-        "data": ["calendar", "identity"],
-    },
-}
-SUFFIXES = ["", " Plus", " Santé", " Facile", " Connect", " Pro", " Famille", " Quotidien",
-            " Zen", " Solidaire", " Ensemble", " Pas à pas", " Express", " Confiance", " Horizon"]
-PUBLISHER_WORDS = ["Médicalis", "Santé Numérique", "Hippocrate Lab", "Esculape", "Cap Santé",
-                   "Bien-Être Digital", "Armor Santé", "Occitanie e-Santé", "Lumière Médicale",
-                   "Rivage Santé", "Atlantique Soins", "Alpes Numérique", "Provence Care",
-                   "Normandie Médical", "Loire Santé", "Val de Seine Digital"]
-PUBLISHER_FORMS = ["SAS", "SARL", "SA", "SCIC", "Association"]
-CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Rennes", "Lille", "Bordeaux",
-          "Strasbourg", "Montpellier", "Grenoble", "Dijon", "Brest", "Angers", "Rouen", "Nîmes"]
-HOSTS = ["OVHcloud Healthcare", "Scaleway Santé", "Outscale", "Cloud Temple", "Docaposte",
-         "Worldline Santé"]
-DETAILS = [
-    "Les données restent hébergées en France chez un hébergeur certifié HDS.",
-    "L'application fonctionne hors connexion et se synchronise dès que le réseau revient.",
-    "Une équipe de professionnels de santé a co-construit chaque parcours.",
-    "Les contenus sont relus par un comité scientifique indépendant.",
-    "Les textes sont disponibles en français facile à lire et à comprendre.",
-    "Aucune publicité, aucune revente de données : c'est écrit dans nos engagements.",
-    "Le service est accessible au lecteur d'écran et au clavier.",
-]
 OPINIONS = [(OpinionValue.FAVOURABLE, 7), (OpinionValue.FAVOURABLE_WITH_RESERVATIONS, 3)]
 
 
@@ -204,11 +101,20 @@ def generate(count: int, seed: int, first_day: date, last_day: date) -> Iterator
         category = categories[i % len(categories)]
         theme = CATALOGUE_THEMES[category]
         stem = rng.choice(theme["stems"])
+        # The first app of each category is its flagship: first stem, first use (what the
+        # home page's example searches find).
+        flagship = i < len(categories)
+        if flagship:
+            stem = theme["stems"][0]
         base = (stem + rng.choice(SUFFIXES)).strip()
         uses[base] = uses.get(base, 0) + 1
         # Names stay unique: the second "Glycémo Plus" is "Glycémo Plus 2".
         name = base if uses[base] == 1 else f"{base} {uses[base]}"
-        does = rng.choice(theme["does"])
+        uses_of_stem = theme.get("does_by_stem", {}).get(stem, theme["does"])
+        does = rng.choice(uses_of_stem)
+        if flagship:
+            does = uses_of_stem[0]
+        health_data = category not in NO_HEALTH_DATA
         platforms = sorted(rng.sample(["web", "ios", "android", "desktop", "connected_device"],
                                       rng.choice([1, 2, 2, 3])))
         pricing = rng.choices(["free", "freemium", "paid"], weights=[6, 3, 2])[0]
@@ -219,7 +125,7 @@ def generate(count: int, seed: int, first_day: date, last_day: date) -> Iterator
         audiences = sorted(set(rng.sample(theme["audiences"], min(2, len(theme["audiences"])))))
         # At least two categories: the consent screen grants them one by one.
         data = sorted(rng.sample(theme["data"], min(len(theme["data"]), rng.choice([2, 2, 3]))))
-        details = rng.sample(DETAILS, 2)
+        details = [d if health_data or d != HDS_DETAIL else PLAIN_DETAIL for d in rng.sample(DETAILS, 2)]
         summary = f"{name} {does}."[:200]
         description = (
             f"## À quoi sert {name} ?\n\n{name} {does}. {details[0]}\n\n"
@@ -236,14 +142,18 @@ def generate(count: int, seed: int, first_day: date, last_day: date) -> Iterator
                  "Pris en charge sur prescription"]),
             "languages": ["fr"] + (["en"] if rng.random() < 0.3 else []),
             "data_categories": data, "hosting_provider": rng.choice(HOSTS),
-            "hds_certified": True,
+            "hds_certified": health_data,
             "hds_certificate_ref": f"HDS-{rng.randint(2022, 2026)}-{rng.randint(100, 999)}",
             "is_medical_device": is_md,
             "medical_device_class": rng.choice(["I", "IIa", "IIb"]) if is_md else None,
             "connected_services": services,
-            "predicates": ["processes_health_data", "connects_patient_space"]
+            "predicates": (["processes_health_data"] if health_data else []) + ["connects_patient_space"]
             + (["is_medical_device"] if is_md else []),
         }
+        if not health_data:
+            profile.update(hosting_provider=PLAIN_HOSTS[i % len(PLAIN_HOSTS)], hds_certified=False,
+                           hds_certificate_ref="", is_medical_device=False, medical_device_class=None)
+            profile["predicates"] = ["connects_patient_space"]
         weights = [w for _, w in OPINIONS]
         yield AppSpec(
             index=i, name=name, slug=f"{slugify(name)}-{i + 1}", category=category,
@@ -300,8 +210,8 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
                 "legal_name": f"{PUBLISHER_WORDS[k % len(PUBLISHER_WORDS)]} "
                               f"{PUBLISHER_FORMS[k % len(PUBLISHER_FORMS)]}"
                               + (f" {k // len(PUBLISHER_WORDS) + 1}" if k >= len(PUBLISHER_WORDS) else ""),
-                "siren": siren_for(k + 1), "city": CITIES[k % len(CITIES)],
-                "address": f"{k % 90 + 1} rue de la République", "postal_code": "75001",
+                "siren": siren_for(k + 1), "city": CITIES[k % len(CITIES)][0],
+                "address": f"{k % 90 + 1} rue de la République", "postal_code": CITIES[k % len(CITIES)][1],
                 "legal_representative": "Camille Martin",
                 "contact_email": f"contact{k + 1}@editeur-demo.fr",
                 "status": OrganisationStatus.VERIFIED, "verified_at": moment,
@@ -319,6 +229,7 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
         for row in session.execute(stmt, missing):
             existing_orgs[row.siren] = row.id
     org_id = {k: existing_orgs[r["siren"]] for k, r in org_rows.items()}
+    _registration_extracts(session, org_rows, org_id, moment)
 
     created = 0
     for start in range(0, len(specs), BATCH):
@@ -419,6 +330,29 @@ def create_listings(session: Session, specs: list[AppSpec], *, framework: Framew
     audit.record(session, "demo.listings_seeded", actor=None, subject=("Listing", None),
                  payload={"created": created, "framework_id": framework.id})
     return created
+
+
+def _registration_extracts(session: Session, org_rows: dict[int, dict[str, Any]], org_id: dict[int, int],
+                           moment: datetime) -> None:
+    """A registration extract (Kbis) on file for each verified publisher that lacks one: the
+    secretariat verifies an organisation on it. Stored and inserted in bulk, like the rest."""
+    having = set(session.scalars(select(Evidence.organisation_id).where(
+        Evidence.organisation_id.in_(list(org_id.values())), Evidence.kind == "registration_extract")))
+    rows = []
+    for k, org in org_rows.items():
+        if org_id[k] in having:
+            continue
+        data = sample_pdf(f"Extrait Kbis {org['siren']}",
+                          [org["legal_name"], org["address"], f"{org['postal_code']} {org['city']}"])
+        key = new_key("evidence")
+        get_storage().put(key, data)
+        rows.append({"organisation_id": org_id[k], "app_id": None, "kind": "registration_extract",
+                     "extra_kinds": [], "title": "Extrait Kbis", "filename": "extrait-kbis.pdf",
+                     "content_type": "application/pdf", "size": len(data),
+                     "sha256": hashlib.sha256(data).hexdigest(), "storage_key": key,
+                     "valid_until": None, "uploaded_by_id": None, "uploaded_at": moment})
+    if rows:
+        session.execute(insert(_t(Evidence)), rows)
 
 
 class _ProfileView:

@@ -25,6 +25,7 @@ from catalogue.commission.models import (
     Opinion,
 )
 from catalogue.dossiers import evidence as evidence_files
+from catalogue.dossiers import information
 from catalogue.dossiers import permissions as dossier_permissions
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
@@ -88,16 +89,20 @@ def show(dossier_id: int) -> Any:
     decision = session.scalar(select(Decision).where(Decision.dossier_id == dossier.id))
     agreement = session.scalar(select(Agreement).where(Agreement.dossier_id == dossier.id))
     events = audit.events_for(session, "Dossier", dossier.id)
+    open_request = next((r for r in requests if r.answered_at is None), None)
+    reply = None
+    if open_request is not None and "answer_information" in actions:
+        reply = information.reply_evidence(session, dossier, open_request, dossier_queries.evidence_library(
+            session, dossier.organisation, dossier.app))
     return render_template(
         "dossiers/show.html", dossier=dossier, role=role, is_owner=role == MemberRole.OWNER,
         actions=actions, requests=requests, request_evidence=request_evidence,
-        open_request=next((r for r in requests if r.answered_at is None), None),
+        open_request=open_request, reply=reply,
         clock=dossier_queries.review_clock(dossier),
         next_actor=dossier_queries.NEXT_ACTOR.get(dossier.state, ""),
         opinion=opinion, decision=decision, agreement=agreement, events=_timeline(events),
         changes=dossier_queries.round_changes(session, dossier),
         missing_items=_missing_items(dossier),
-        library=dossier_queries.evidence_library(session, dossier.organisation, dossier.app),
         form_errors=request.args.get("erreur"),
     )
 
@@ -298,7 +303,8 @@ def answer(dossier_id: int) -> Any:
     form = InformationAnswerForm()
 
     def action() -> None:
-        ids = list(form.evidence.data)
+        # A file offered under several requirements posts its id once per ticked box.
+        ids = list(dict.fromkeys(form.evidence.data))
         upload = form.upload
         if upload is not None:
             ids.append(evidence_files.add_evidence(

@@ -109,7 +109,7 @@ def test_recovery_codes_can_be_renewed_with_a_fresh_code(client, session, accoun
     sign_in(client, "rapporteur@example.org", PASSWORD)
     post_form(client, "/connexion/totp", {"code": _code(user.totp_secret)})
     page = client.get("/compte/securite")
-    assert "Codes de secours restants : 0 sur 10." in text(page)
+    assert "Codes de secours restants\u202f: 0 sur 10." in text(page)
     clock.shift(timedelta(seconds=30))
     renewed = post_form(client, "/compte/securite/codes-de-secours", {"code": _code(user.totp_secret)},
                         form_page="/compte/securite")

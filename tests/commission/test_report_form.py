@@ -83,7 +83,7 @@ def test_marking_the_rest_of_a_category_compliant_is_recorded_as_such(client, lo
     assert event.payload["marked_compliant"] == codes[1:]
     login(team.secretariat)
     history = client.get(f"/commission/dossiers/{ids['dossier']}").text
-    assert "marquées conformes en bloc : " + ", ".join(codes[1:4]) in history
+    assert "marquées conformes en bloc\u202f: " + ", ".join(codes[1:4]) in history
 
 
 def test_decision_form_puts_motives_first_and_disables_a_refused_outcome(client, login, team,

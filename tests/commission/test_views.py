@@ -215,7 +215,7 @@ def test_session_flow_over_http(client, login, team, review_dossier, advance, se
     assert "déjà voté" in response.text
     login(team.chair)
     page = client.get(f"/commission/seances/{sid}").text
-    assert "Avis résultant du vote : Favorable" in page
+    assert "Avis résultant du vote\u202f: Favorable" in page
     client.post(f"/commission/seances/{sid}/points/{item.id}/avis", data={"reservations": ""})
     assert fresh(dossier).state == S.OPINION_ISSUED
     client.post(f"/commission/seances/{sid}/clore")

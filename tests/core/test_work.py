@@ -103,4 +103,4 @@ def test_publisher_sees_each_dossier_with_its_next_step(client, login, review_do
     login(owner)
     page = client.get("/travail").text
     assert legal_name in page
-    assert "Au secrétariat : il vérifie que le dossier est complet" in page
+    assert "Au secrétariat\u202f: il vérifie que le dossier est complet" in page

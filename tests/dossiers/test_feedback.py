@@ -96,6 +96,6 @@ def test_the_commission_sees_per_requirement_what_changed_since_the_last_round(
     login(team.secretariat)
     html = client.get(f"/commission/dossiers/{dossier_id}").get_data(as_text=True)
     assert "Ce qui a changé depuis le tour précédent" in html
-    assert (f"Pièce remplacée : {old_name} <code>{old_hash[:12]}</code> → finalite-v2.pdf "
+    assert (f"Pièce remplacée\u202f: {old_name} <code>{old_hash[:12]}</code> → finalite-v2.pdf "
             f"<code>{new_hash[:12]}</code>") in html
     assert "<ins>" in html and "patients adultes" in html

@@ -30,7 +30,7 @@ def test_the_publisher_sees_stage_next_actor_and_date_at_every_stage(
     login(owner)
     html = _page(client, dossier_id)
     assert "Recevabilité attendue au plus tard le" in html and shown(admissibility) in html
-    assert "Au secrétariat : il vérifie que le dossier est complet (recevabilité)." in html
+    assert "Au secrétariat\u202f: il vérifie que le dossier est complet (recevabilité)." in html
 
     advance(db.session.get(Dossier, dossier_id), "scheduled")
     db.commit()

@@ -17,7 +17,7 @@ def _page(client, login, session, dossier, lang="fr"):
 def test_submitted_dossier_says_who_acts_next_in_a_whole_sentence(client, login, session, review_dossier):
     page = _page(client, login, session, review_dossier())
     assert 'aria-current="step"' in page and "Dépôt et recevabilité" in page
-    assert "Au secrétariat : il vérifie que le dossier est complet" in page
+    assert "Au secrétariat\u202f: il vérifie que le dossier est complet" in page
     assert "Le délai d'instruction démarre quand le secrétariat déclare le dossier recevable." in page
     assert "Le dossier est " not in page and "Personne :" not in page
     assert "<details" in page and "Retirer le dossier" in page  # withdrawal folded away

@@ -132,7 +132,7 @@ def test_follow_up_page_shows_state_next_actor_and_withdrawal(client, login, ses
     login(owner)
     url = f"/editeur/dossiers/{dossier_id}"
     html = client.get(url).get_data(as_text=True)
-    assert "Au secrétariat : il vérifie que le dossier est complet" in html and "Dossier déposé" in html
+    assert "Au secrétariat\u202f: il vérifie que le dossier est complet" in html and "Dossier déposé" in html
     response = client.post(f"{url}/retrait", data={"csrf_token": csrf_token(client, url), "reason": ""})
     assert response.status_code == 302
     assert "Indiquez le motif du retrait." in client.get(url).get_data(as_text=True)

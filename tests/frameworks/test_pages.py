@@ -124,7 +124,7 @@ def test_unknown_predicate_is_a_french_error_next_to_the_field(client, ens_waves
     assert response.status_code == 400
     html = text(response)
     assert 'id="profil-error"' in html
-    assert "Caractéristique inconnue : flies." in html
+    assert "Caractéristique inconnue\u202f: flies." in html
     assert re.search(r'<fieldset aria-describedby="profil-hint profil-error">', html)
     assert "Voir toutes les exigences" in html
 
@@ -162,7 +162,7 @@ def test_diff_shows_added_retired_mandatory_and_reworded_with_highlights(client,
     reworded = section("reformulees")
     assert "<ins>" in reworded and "<del>" in reworded
     assert "SEC-06" in reworded
-    assert re.search(r"<ins><span class=\"visually-hidden\">\[ajouté : </span>[^<]*exercice", reworded)
+    assert re.search(r"<ins><span class=\"visually-hidden\">\[ajouté\u202f: </span>[^<]*exercice", reworded)
 
 
 def test_diff_in_english_uses_english_titles(client, ens_waves):

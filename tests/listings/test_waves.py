@@ -45,9 +45,9 @@ def test_the_gap_shows_to_the_publisher_and_the_commission_then_tick_suspends(
 
     login(team.secretariat)
     staff = client.get("/commission/fiches").get_data(as_text=True)
-    assert f"Vague ENS 2027.1 avant le 31 décembre 2027 : {len(gap.items)} exigence(s)" in staff
+    assert f"Vague ENS 2027.1 avant le 31 décembre 2027\u202f: {len(gap.items)} exigence(s)" in staff
     home = client.get("/commission/").get_data(as_text=True)
-    assert "Fiches à mettre en conformité avec la nouvelle vague : " in home
+    assert "Fiches à mettre en conformité avec la nouvelle vague\u202f: " in home
 
     # The day before the deadline nothing happens; the day after, the listing is suspended.
     assert tick(db.session, date(2027, 12, 31)).noncompliant == 0
