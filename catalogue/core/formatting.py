@@ -37,6 +37,11 @@ def french_spacing(text: str) -> str:
     return _SPACE_AFTER_GUILLEMET.sub("«" + NARROW_NBSP, _SPACE_BEFORE_SIGN.sub(NARROW_NBSP + r"\1", text))
 
 
+def colon(locale: str | None = None) -> str:
+    """The colon after a label put together in a template ("Référence : X", "Reference: X")."""
+    return NARROW_NBSP + ":" if reader_lang(locale) == "fr" else ":"
+
+
 def reader_lang(locale: str | None = None) -> str:
     if locale:
         return locale

@@ -27,6 +27,6 @@ def install(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=labels.label, transition_label=labels.transition_label, quarter=formatting.quarter,
         days_left=formatting.days_left, query_url=formatting.query_url, next_step=steps.next_step,
-        reader_lang=formatting.reader_lang,
+        reader_lang=formatting.reader_lang, colon=formatting.colon,
         dossier_track=lambda d, *extra: steps.track(d.state, steps.completion_dates(d, *extra)),
     )

@@ -53,6 +53,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from catalogue.accounts.totp import WINDOW
 from tests.browser.html_checker import CapturedPages, NuChecker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -304,10 +305,15 @@ def totp_code_for(live_db: Path) -> Callable[[str], str]:
         if row is None or not row[0]:
             raise LookupError(f"{email} has no TOTP secret on the live server")
         secret, last = row
-        # A code is usable once: when this step's code was used, wait for the next step.
-        while last is not None and int(time.time()) // 30 <= last:
+        # A code is usable once, and the server also accepts the steps after the current one
+        # (totp.WINDOW): take the first step not used yet, waiting only when none is left.
+        # (Not the step before: the clock may leave the window on the way to the server.)
+        while True:
+            current = int(time.time()) // 30
+            usable = [c for c in range(current, current + WINDOW + 1) if last is None or c > last]
+            if usable:
+                return pyotp.TOTP(secret).at(usable[0] * 30)
             time.sleep(0.5)
-        return pyotp.TOTP(secret).now()
 
     return code
 

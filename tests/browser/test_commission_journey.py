@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +37,14 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     secretariat.goto(live_url + "/commission/dossiers?etat=submitted")
     assert_accessible(secretariat)
     secretariat.get_by_role("link", name=reference).click()
-    assert secretariat.get_by_text("Deux rapporteurs distincts doivent être désignés").is_visible()
+    expect(secretariat.get_by_text("Deux rapporteurs distincts doivent être désignés")).to_be_visible()
     assert_accessible(secretariat)
     secretariat.get_by_role("link", name="Désigner les rapporteurs").click()
     assert_accessible(secretariat)
     assert secretariat.locator("input[name=rapporteur_ids]:checked").count() == 2
     secretariat.get_by_role("button", name="Désigner").click()
     secretariat.get_by_role("button", name="Déclarer recevable").click()
-    assert secretariat.get_by_text("l'instruction commence").is_visible()
+    expect(secretariat.get_by_text("l'instruction commence")).to_be_visible()
     rapporteurs = [row[0] for row in _query(
         live_db, "SELECT u.email FROM assignments a JOIN users u ON u.id = a.rapporteur_id "
                  "WHERE a.dossier_id = ? AND a.released_at IS NULL ORDER BY u.email", dossier_id)]
@@ -70,13 +71,13 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
         tab.get_by_label("Synthèse").fill("Dossier complet ; pièces probantes.")
         assert_accessible(tab)
         tab.get_by_role("button", name="Déposer le rapport").click()
-        assert tab.get_by_text("Rapport déposé.").is_visible()
+        expect(tab.get_by_text("Rapport déposé.")).to_be_visible()
         tab.context.close()
 
     # Secretariat closes the evaluation and plans a session with the dossier on its agenda.
     secretariat.goto(dossier_url)
     secretariat.get_by_role("button", name="Clore l'instruction").click()
-    assert secretariat.get_by_text("prêt pour la commission").first.is_visible()
+    expect(secretariat.get_by_text("prêt pour la commission").first).to_be_visible()
     secretariat.goto(live_url + "/commission/seances/nouvelle")
     assert_accessible(secretariat)
     secretariat.get_by_label("Intitulé de la séance").fill("Séance du parcours navigateur")
@@ -84,7 +85,7 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     secretariat.get_by_label("Date et heure (heure de Paris)").fill(when.strftime("%Y-%m-%dT%H:%M"))
     secretariat.locator(f"#position-{dossier_id}").fill("1")
     secretariat.get_by_role("button", name="Programmer").click()
-    assert secretariat.get_by_role("heading", name="Séance du parcours navigateur").is_visible()
+    expect(secretariat.get_by_role("heading", name="Séance du parcours navigateur")).to_be_visible()
     session_url = secretariat.url
     assert_accessible(secretariat)
     secretariat.context.close()
@@ -96,36 +97,36 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     for checkbox in chair.locator("input[name=present]").all():
         checkbox.check()
     chair.get_by_role("button", name="Enregistrer les présences").click()
-    assert chair.get_by_text("Présences enregistrées.").is_visible()
+    expect(chair.get_by_text("Présences enregistrées.")).to_be_visible()
     assert_accessible(chair)
     chair.get_by_label("Favorable", exact=True).check()
     chair.get_by_role("button", name="Voter").click()
-    assert chair.get_by_text("Vote enregistré.").is_visible()
+    expect(chair.get_by_text("Vote enregistré.")).to_be_visible()
 
     # membre2 declared an interest in this publisher: no vote form, the reason instead.
     conflicted = _as(browser, sign_in, "membre2@demo.ens.fr")
     conflicted.goto(session_url)
-    assert conflicted.get_by_text("Vous avez déclaré un intérêt lié à cet éditeur").is_visible()
+    expect(conflicted.get_by_text("Vous avez déclaré un intérêt lié à cet éditeur")).to_be_visible()
     assert conflicted.get_by_role("button", name="Voter").count() == 0
     conflicted.goto(dossier_url)
-    assert conflicted.get_by_role("heading", name="Page introuvable").is_visible()
+    expect(conflicted.get_by_role("heading", name="Page introuvable")).to_be_visible()
     conflicted.context.close()
     for email in ("membre1@demo.ens.fr", "membre3@demo.ens.fr", "membre4@demo.ens.fr"):
         member = _as(browser, sign_in, email)
         member.goto(session_url)
         member.get_by_label("Favorable", exact=True).check()
         member.get_by_role("button", name="Voter").click()
-        assert member.get_by_text("Vote enregistré.").is_visible()
+        expect(member.get_by_text("Vote enregistré.")).to_be_visible()
         member.context.close()
 
     # The chair records the opinion and closes the session: the minutes exist.
     chair.goto(session_url)
-    assert chair.get_by_text("Avis résultant du vote : Favorable").is_visible()
+    expect(chair.get_by_text("Avis résultant du vote : Favorable")).to_be_visible()
     chair.get_by_role("button", name="Rendre l'avis").click()
-    assert chair.get_by_text("Avis de la commission enregistré.").is_visible()
+    expect(chair.get_by_text("Avis de la commission enregistré.")).to_be_visible()
     chair.get_by_role("button", name="Clore la séance et établir le procès-verbal").click()
     chair.get_by_role("link", name="Procès-verbal").click()
-    assert chair.get_by_text("Sophie Laurent : intérêt déclaré lié à l'éditeur").is_visible()
+    expect(chair.get_by_text("Sophie Laurent : intérêt déclaré lié à l'éditeur")).to_be_visible()
     assert_accessible(chair)
     chair.context.close()
 
@@ -137,7 +138,7 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     decider.get_by_label("Référencer l'application").check()
     decider.get_by_label("Motivation").fill("Avis favorable unanime de la commission.")
     decider.get_by_role("button", name="Enregistrer la décision").click()
-    assert decider.get_by_text("Décision enregistrée.").is_visible()
+    expect(decider.get_by_text("Décision enregistrée.")).to_be_visible()
     decider.context.close()
 
     # The publisher's owner accepts the agreement: the listing is published.
@@ -152,5 +153,6 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
                   slug) == [("published",)]
     visitor = browser.new_page()
     response = visitor.goto(f"{live_url}/catalogue/{slug}")
-    assert response.status == 200 and visitor.get_by_role("heading", name=app_name).first.is_visible()
+    assert response.status == 200
+    expect(visitor.get_by_role("heading", name=app_name).first).to_be_visible()
     visitor.close()

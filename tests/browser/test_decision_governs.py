@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT, serve_live
 
@@ -137,13 +138,13 @@ def test_modification_changes_the_host_then_the_wave_deadline_suspends(
                               app_id)
     page.goto(f"{live_url}/editeur/dossiers/{dossier_id}")
     page.get_by_role("link", name="Modifier le profil proposé").click()
-    assert page.get_by_role("heading", name="Profil proposé").first.is_visible()
+    expect(page.get_by_role("heading", name="Profil proposé").first).to_be_visible()
     assert page.get_by_label("Hébergeur des données").input_value() == old_host
     assert_accessible(page)
     page.get_by_label("Hébergeur des données").fill(NEW_HOST)
     page.get_by_label("Référence du certificat HDS").fill("HDS-2026-0777")
     page.get_by_role("button", name="Enregistrer le profil proposé").click()
-    assert page.get_by_text("Profil proposé enregistré").is_visible()
+    expect(page.get_by_text("Profil proposé enregistré")).to_be_visible()
     diff = page.locator("section[aria-labelledby=modification]").inner_text()
     assert old_host in diff and NEW_HOST in diff
     assert_accessible(page)
@@ -156,7 +157,7 @@ def test_modification_changes_the_host_then_the_wave_deadline_suspends(
     completeness = page.locator("#completude").locator("..").inner_text()
     assert "Toutes les exigences applicables sont renseignées." in completeness, completeness
     page.get_by_role("button", name="Déposer le dossier").click()
-    assert page.get_by_role("heading", name="Accusé de réception").first.is_visible()
+    expect(page.get_by_role("heading", name="Accusé de réception").first).to_be_visible()
 
     # The commission reviews and the State decides (services); the owner accepts the agreement.
     _server_side(live_server, "decide", str(dossier_id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +68,7 @@ def test_diff_highlights_changed_words(page, live_url):
     page.get_by_role("link", name="Nouveautés depuis 2026.1").first.click()
     page.wait_for_load_state()
     assert page.url.endswith("/referentiels/ENS/2026.1/diff/2027.1")
-    assert page.get_by_role("heading", name="Ce qui change de ENS 2026.1 à ENS 2027.1").is_visible()
+    expect(page.get_by_role("heading", name="Ce qui change de ENS 2026.1 à ENS 2027.1")).to_be_visible()
     reworded = page.locator("#reformulees")
     assert reworded.locator("ins").count() > 0 and reworded.locator("del").count() > 0
     assert page.locator("#ajoutees article.requirement").count() > 0
@@ -76,8 +77,8 @@ def test_diff_highlights_changed_words(page, live_url):
 
 def test_print_view_hides_the_forms(page, live_url):
     page.goto(live_url + "/referentiels/ENS/2026.1")
-    assert page.locator(".profile-filter").is_visible()
+    expect(page.locator(".profile-filter")).to_be_visible()
     page.emulate_media(media="print")
-    assert not page.locator(".profile-filter").is_visible()
-    assert not page.locator("header.site-header").is_visible()
-    assert page.locator("article.requirement").first.is_visible()
+    expect(page.locator(".profile-filter")).to_be_hidden()
+    expect(page.locator("header.site-header")).to_be_hidden()
+    expect(page.locator("article.requirement").first).to_be_visible()

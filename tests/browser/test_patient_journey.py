@@ -8,6 +8,7 @@ import json
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def test_patient_searches_filters_connects_and_revokes(browser, live_url, sign_i
         page.get_by_role("button", name="Rechercher").click()
         page.wait_for_load_state()
         assert "/catalogue?q=teleconsultation" in page.url
-        assert page.get_by_role("link", name=app["name"]).first.is_visible()
+        expect(page.get_by_role("link", name=app["name"]).first).to_be_visible()
         assert_accessible(page)
 
         # Filter by category (on a phone the filters are folded under "Filtres").
@@ -54,14 +55,14 @@ def test_patient_searches_filters_connects_and_revokes(browser, live_url, sign_i
         page.get_by_role("button", name="Appliquer les filtres").first.click()  # the one at the top
         page.wait_for_load_state()
         assert "category=teleconsultation" in page.url and "q=teleconsultation" in page.url
-        assert page.get_by_text("Catégorie : Téléconsultation et télésoin").is_visible()
+        expect(page.get_by_text("Catégorie : Téléconsultation et télésoin")).to_be_visible()
         assert_accessible(page)
 
         # Open the listing.
         page.get_by_role("link", name=app["name"]).first.click()
         page.wait_for_load_state()
-        assert page.get_by_role("heading", name=app["name"], level=1).is_visible()
-        assert page.get_by_text("Historique public").is_visible()
+        expect(page.get_by_role("heading", name=app["name"], level=1)).to_be_visible()
+        expect(page.get_by_text("Historique public")).to_be_visible()
         assert_accessible(page)
 
         # Connect it with two data categories, one by one.
@@ -77,16 +78,16 @@ def test_patient_searches_filters_connects_and_revokes(browser, live_url, sign_i
         assert page.url.endswith("/compte/connexions")
         card = page.locator("article", has_text=app["name"])
         assert card.locator("li").count() == 2
-        assert page.get_by_text("Autorisation accordée").first.is_visible()
+        expect(page.get_by_text("Autorisation accordée").first).to_be_visible()
         assert_accessible(page)
 
         # Revoke it.
         # Revoking asks for confirmation and says what stops.
         card.locator("summary", has_text="Révoquer").click()
-        assert card.get_by_text("ne pourra plus lire ni recevoir de données").is_visible()
+        expect(card.get_by_text("ne pourra plus lire ni recevoir de données")).to_be_visible()
         card.get_by_role("button", name="Confirmer la révocation").click()
         page.wait_for_load_state()
-        assert page.get_by_text("Autorisation révoquée").first.is_visible()
+        expect(page.get_by_text("Autorisation révoquée").first).to_be_visible()
         assert page.locator("article", has_text=app["name"]).count() == 0
         assert_accessible(page)
     finally:
@@ -109,5 +110,5 @@ def test_every_other_public_and_patient_page_is_accessible(page, live_url, sign_
     page.goto(f"{live_url}/catalogue/{app['slug']}/signaler")
     page.get_by_role("button", name="Envoyer le signalement").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Choisissez le type de problème.").first.is_visible()
+    expect(page.get_by_text("Choisissez le type de problème.").first).to_be_visible()
     assert_accessible(page)

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from catalogue.dossiers.samples import sample_pdf
 
@@ -92,29 +93,29 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
     page.get_by_label("SIREN", exact=True).fill(siren[:-1] + str((int(siren[-1]) + 1) % 10))
     page.get_by_label("Représentant légal").fill("Inès Martin, présidente")
     page.get_by_role("button", name="Créer le compte et l'organisation").click()
-    assert page.locator("#siren-error").is_visible()
+    expect(page.locator("#siren-error")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("SIREN", exact=True).fill(siren)
     page.get_by_label("Mot de passe", exact=True).fill("Une phrase de passe solide")
     page.get_by_label("Confirmez le mot de passe").fill("Une phrase de passe solide")
     page.get_by_role("button", name="Créer le compte et l'organisation").click()
     # The account opens once its address is confirmed by the link sent by e-mail.
-    assert page.get_by_role("heading", name="Vérifiez votre messagerie").is_visible()
+    expect(page.get_by_role("heading", name="Vérifiez votre messagerie")).to_be_visible()
     page.goto(mail_link_for(email, "/compte/verification/"))
     sign_in(page, email, "Une phrase de passe solide")
     page.goto(live_url + "/editeur/")
-    assert page.get_by_role("heading", name="Soins Connectés SAS").is_visible()
-    assert page.get_by_text("en attente de vérification").first.is_visible()
+    expect(page.get_by_role("heading", name="Soins Connectés SAS")).to_be_visible()
+    expect(page.get_by_text("en attente de vérification").first).to_be_visible()
     assert_accessible(page)
 
     # Registration extract, then the secretariat verifies the organisation.
     pdf.write_bytes(sample_pdf("Extrait Kbis", [siren]))
     page.get_by_label("Extrait d'immatriculation (Kbis) de moins de trois mois").set_input_files(str(pdf))
     page.get_by_role("button", name="Déposer l'extrait").click()
-    assert page.get_by_text("Extrait d'immatriculation déposé. Le secrétariat").is_visible()
+    expect(page.get_by_text("Extrait d'immatriculation déposé. Le secrétariat")).to_be_visible()
     _server_side(live_server, "verify", siren)
     page.reload()
-    assert page.get_by_text("vérifiée", exact=True).first.is_visible()
+    expect(page.get_by_text("vérifiée", exact=True).first).to_be_visible()
 
     # The app profile (orientation questionnaire).
     page.get_by_role("link", name="Décrire une application").click()
@@ -125,12 +126,12 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
     page.get_by_label("Personnes atteintes de maladie chronique").check()
     page.locator("input[name=platforms][value=web]").check()
     page.get_by_role("button", name="Enregistrer le profil").click()
-    assert page.get_by_role("heading", name="Respire Mieux").is_visible()
+    expect(page.get_by_role("heading", name="Respire Mieux")).to_be_visible()
     assert_accessible(page)
 
     # The dossier and the eligibility category, answered with uploads.
     page.get_by_role("button", name="Ouvrir un dossier de référencement").click()
-    assert page.get_by_role("heading", name="Auto-évaluation — Respire Mieux").is_visible()
+    expect(page.get_by_role("heading", name="Auto-évaluation — Respire Mieux")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Éligibilité").first.click()
     assert_accessible(page)
@@ -146,7 +147,7 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
         section.get_by_label("Fichier").set_input_files(str(piece))
         section.get_by_label("Titre de la pièce").fill(f"Pièce {code}")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
-    assert page.get_by_text("Réponses enregistrées.").is_visible()
+    expect(page.get_by_text("Réponses enregistrées.")).to_be_visible()
     assert_accessible(page)
 
     # The other categories are answered the same way (through the services, to keep the test short).
@@ -158,7 +159,7 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
 
     # The receipt: reference, framework, applicable requirements, each evidence with its SHA-256.
     heading = re.compile(r"Accusé de réception du dossier ENS-\d{4}-\d{5}")
-    assert page.get_by_role("heading", name=heading).is_visible()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
     receipt = page.locator("main").inner_text()
     assert "ENS 2026.1" in receipt
     assert re.search(r"\b[0-9a-f]{64}\b", receipt)

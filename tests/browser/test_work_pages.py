@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +37,8 @@ def _shoot(page, name: str) -> None:
 def test_each_role_lands_on_its_work(page, live_url, sign_in, assert_accessible, email, section):
     sign_in(page, email)
     assert page.url.endswith("/travail"), page.url
-    assert page.get_by_role("heading", name="Mon travail").is_visible()
-    assert page.get_by_role("heading", name=section).first.is_visible()
+    expect(page.get_by_role("heading", name="Mon travail")).to_be_visible()
+    expect(page.get_by_role("heading", name=section).first).to_be_visible()
     assert_accessible(page)
     _shoot(page, "travail-" + email.split("@")[0])
 
@@ -56,8 +57,8 @@ def test_secretariat_count_opens_the_sorted_queue(page, live_url, sign_in, asser
 def test_work_page_in_english(page, live_url, sign_in, assert_accessible):
     sign_in(page, "decideur@demo.ens.fr")
     page.goto(live_url + "/travail?lang=en")
-    assert page.get_by_role("heading", name="My work").is_visible()
-    assert page.get_by_role("heading", name="Decisions to make").is_visible()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    expect(page.get_by_role("heading", name="Decisions to make")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     assert_accessible(page, widths=(1280,))
 
@@ -66,8 +67,8 @@ def test_report_is_filled_one_category_at_a_time(page, live_url, sign_in, assert
     sign_in(page, "rapporteur1@demo.ens.fr")
     page.locator("main table a[href$='/rapport']").first.click()
     page.wait_for_load_state()
-    assert page.get_by_role("navigation", name="Catégories").is_visible()
-    assert page.locator(".sticky-save-bar").is_visible()
+    expect(page.get_by_role("navigation", name="Catégories")).to_be_visible()
+    expect(page.locator(".sticky-save-bar")).to_be_visible()
     assert_accessible(page)
     _shoot(page, "rapport")
 
@@ -77,7 +78,7 @@ def test_publisher_dossier_is_a_step_tracker(page, live_url, sign_in, assert_acc
     page.locator("main a[href^='/editeur/dossiers/']").first.click()
     page.wait_for_load_state()
     assert page.locator("ol.tracker li").count() == 7
-    assert page.locator("main").get_by_text(re.compile("Prochaine étape|Dossier clos")).first.is_visible()
+    expect(page.locator("main").get_by_text(re.compile("Prochaine étape|Dossier clos")).first).to_be_visible()
     assert_accessible(page)
     _shoot(page, "dossier-editeur")
 
@@ -91,6 +92,6 @@ def test_catalogue_synonym_search_and_folded_filters(page, live_url, assert_acce
     # The filters fold; they show (with "Appliquer" first) wherever results can be filtered.
     page.goto(live_url + "/catalogue")
     page.locator("details.filters > summary").click()
-    assert page.get_by_role("button", name="Appliquer les filtres").first.is_visible()
+    expect(page.get_by_role("button", name="Appliquer les filtres").first).to_be_visible()
     assert_accessible(page)
     _shoot(page, "catalogue-diabete")

@@ -42,3 +42,11 @@ def test_a_french_page_has_the_narrow_space_in_its_labels_and_the_english_one_no
     assert f"Données ouvertes{NNBSP}:" in french and "Données ouvertes :" not in french
     english = client.get("/statistiques?lang=en").text
     assert "Open data:" in english and NNBSP not in english
+
+
+def test_labels_joined_in_templates_take_the_readers_colon(app):
+    # "{{ _("Référence") }}{{ colon() }}": the French narrow space, none in English.
+    with app.test_request_context("/?lang=fr"):
+        assert render_template_string('{{ _("Référence") }}{{ colon() }} X') == f"Référence{NNBSP}: X"
+        with force_locale("en"):
+            assert render_template_string('{{ _("Référence") }}{{ colon() }} X') == "Reference: X"

@@ -39,3 +39,13 @@ def test_services_send_no_message_by_name():
                  if p.name != "notifications.py" and p.parent.name != "notifications"
                  and by_name.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_french_messages_use_narrow_no_break_spaces():
+    """French typography in the French parts' prose (not in tags or template code), as the
+    pages have it: "Motif\u202f: …", never a breakable space before ":", ";", "!", "?"."""
+    code = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]*>", re.S)
+    plain = re.compile(r" [:;!?»](?![\w/=])|« ")
+    offenders = [str(path.relative_to(EMAILS_DIR)) for path in sorted(EMAILS_DIR.glob("*/*.fr.*"))
+                 if plain.search(code.sub("", path.read_text(encoding="utf-8")))]
+    assert offenders == []
