@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from catalogue.accounts.models import Role, User, UserRole
 from catalogue.core.pagination import Page
@@ -23,6 +23,8 @@ def users_with_role(session: Session, *roles: Role) -> list[User]:
                 .exists(),
             )
             .order_by(User.id)
+            # Recipients need their address and language, not their roles (loaded on access).
+            .options(lazyload(User.roles))
         )
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from catalogue.accounts.models import User
 from catalogue.clock import now
@@ -74,6 +74,8 @@ def member_users(session: Session, organisation_id: int) -> list[User]:
             select(User)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.organisation_id == organisation_id)
+            # Recipients need their address and language, not their roles (loaded on access).
+            .options(lazyload(User.roles))
         )
     )
 
