@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -140,5 +141,5 @@ def test_no_message_is_translated_twice():
     silently override the first translation."""
     text_ = (ROOT / "translations/en/LC_MESSAGES/messages.po").read_text()
     entries = re.findall(r'^msgid ((?:".*"\n)+)', text_, re.MULTILINE)
-    repeated = sorted({e for e in entries if entries.count(e) > 1})
+    repeated = sorted(e for e, n in Counter(entries).items() if n > 1)
     assert not repeated, repeated
