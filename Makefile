@@ -5,10 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-# The suite runs on every core (pytest-xdist), a module per worker: browser journeys and the
-# tests sharing a module-scoped server stay together. WORKERS=0 runs it in one process.
-WORKERS ?= auto
-XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+# The suite runs on pytest-xdist workers, a module per unit (tests/conftest.py names the
+# groups: the browser modules form two chains, which go first). Many tests wait on a browser,
+# a server or a subprocess, so there are twice as many workers as cores.
+# WORKERS=0 runs it in one process.
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup --no-loadscope-reorder)
 export FLASK_APP := wsgi.py
 .DEFAULT_GOAL := run
 

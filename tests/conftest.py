@@ -31,6 +31,7 @@ from catalogue.extensions import limiter
 from catalogue.listings import exports
 from catalogue.search import index as search_index
 from config import SETTINGS
+from tests.seeded_demo import seeded_demo as build_seeded_demo
 
 # The suite is hermetic: a deployed machine's environment (SECRET_KEY, DATABASE_URL,
 # CATALOGUE_ENV, REDIS_URL…) must not leak into the settings the tests build. Tests that
@@ -60,6 +61,40 @@ def _drop_postgres_database(url: str, name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# How `make test` spreads the suite over workers (pytest-xdist, --dist loadgroup): every module
+# is one unit, as with --dist loadfile (module fixtures are built once), except the browser
+# modules, which run in two chains on two workers only: each browser worker starts a Chromium,
+# a live server and a Nu checker, and the chains are long and mostly waiting, so they go first
+# while the other workers take the rest. The chains are balanced by their measured lengths.
+BROWSER_CHAINS = {
+    "test_commission_journey.py": "a", "test_frameworks_pages.py": "a", "test_decision_governs.py": "a",
+    "test_connect_journeys.py": "a",
+    "test_work_pages.py": "b", "test_publisher_journey.py": "b", "test_accounts_journey.py": "b",
+    "test_patient_journey.py": "b",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Name each test's xdist group (before xdist reads them) and put the browser chains first."""
+    for item in items:
+        path = item.path.relative_to(config.rootpath)
+        if path.parts[:2] == ("tests", "browser"):
+            group = f"browser-{BROWSER_CHAINS.get(path.name, 'a')}"
+        else:
+            group = path.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: not item.get_closest_marker("browser"))
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's seeded demo (tests/seeded_demo.py), built once whatever the number of xdist
+    workers: their base folders share a parent."""
+    base = tmp_path_factory.getbasetemp()
+    return build_seeded_demo(base.parent if hasattr(request.config, "workerinput") else base)
 
 
 @pytest.fixture(scope="session")

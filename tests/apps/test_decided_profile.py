@@ -1,6 +1,7 @@
 """The decision governs (issue 11, F1): from submission on, the assessed facts are frozen
 in the dossier's snapshot, and the listing, the API, the exports and the consent screen
-read the snapshot of the decision in force, never the live profile."""
+read the snapshot of the decision in force, never the live profile. The whole F1 scenario
+runs once, in the security suite (tests/security/test_f1_assessed_facts.py)."""
 
 from __future__ import annotations
 
@@ -98,11 +99,6 @@ def run_f1_scenario(client: Any, login: Any, make_submitted_dossier: Any, advanc
     assert 'value="measurements"' in screen and 'value="identity"' not in screen
     forged = post_form(client, connect, {"scopes": ["measurements", "identity", "medical_profile"]})
     assert forged.status_code == 422
-
-
-def test_f1_assessed_facts_frozen_from_submission_and_public_reads_the_decision(
-        client: Any, login: Any, make_submitted_dossier: Any, advance: Any, make_patient: Any) -> None:
-    run_f1_scenario(client, login, make_submitted_dossier, advance, make_patient)
 
 
 def test_a_draft_dossier_follows_the_profile_until_submission(

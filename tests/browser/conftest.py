@@ -11,10 +11,12 @@ How to use (see ``test_accounts_journey.py``)::
         assert_accessible(page)                               # axe at 1280 and 390 px, HTML checked
 
 Fixtures
-- ``live_server`` (session): migrates a temporary SQLite file, runs ``flask demo seed --apps 12``,
-  serves the app with gunicorn on a free 127.0.0.1 port (``CATALOGUE_ENV=development``, its own
-  storage folder and secret key), waits for ``/healthz`` and stops it at the end. Its log is
-  printed when it fails to start. ``live_url`` is its base URL; ``live_db`` the SQLite path.
+- ``live_server`` (session): copies the run's seeded demo (``seeded_demo``, tests/seeded_demo.py:
+  ``flask demo seed --apps 12`` once per run, whatever the number of workers), serves it with
+  gunicorn on a free 127.0.0.1 port
+  (``CATALOGUE_ENV=development``, its own storage folder and secret key), waits for
+  ``/healthz`` and stops it at the end. Its log is printed when it fails to start.
+  ``live_url`` is its base URL; ``live_db`` the SQLite path.
   It serves ``tests/browser/live_app.py``, which records every HTML page sent to a tab.
 - ``html_pages`` (session, autouse): the Nu HTML checker (``vnu.jar`` from npm, run once as a
   loopback HTTP service) validates every recorded page: those sent before an ``assert_accessible``
@@ -36,14 +38,15 @@ missing.
 
 from __future__ import annotations
 
-import os
+import hashlib
 import re
-import socket
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,11 +55,12 @@ from typing import Any
 
 import pyotp
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 
 from catalogue.accounts.totp import WINDOW
 from tests.browser.html_checker import CapturedPages, NuChecker
+from tests.seeded_demo import ROOT, demo_env, free_port, tail
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = (1280, 390)
@@ -75,50 +79,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _run(args: list[str], env: dict[str, str], log: Path, timeout: int = 600) -> None:
-    with log.open("a") as out:
-        out.write(f"\n$ {' '.join(args)}\n")
-        out.flush()
-        result = subprocess.run(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                timeout=timeout, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 60) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+def _live_env(folder: Path, template: Path, port: int, pages: Path) -> dict[str, str]:
+    return {**demo_env(folder, template), "BASE_URL": f"http://127.0.0.1:{port}", "FLASK_APP": LIVE_APP,
+            "HTML_CAPTURE_DIR": str(pages)}
 
 
 @contextmanager
-def serve_live(folder: Path, pages: Path, apps: int = 12) -> Iterator[dict[str, Any]]:
-    """Migrate a SQLite file in ``folder``, seed the demo (``apps`` generated listings) and
-    serve it with gunicorn on a free port until the block ends, recording the HTML pages it
-    sends into ``pages``. A test module whose steps change the whole catalogue (the clock's
-    tick) takes its own server from this."""
+def serve_live(folder: Path, pages: Path, template: Path) -> Iterator[dict[str, Any]]:
+    """Copy the seeded ``template`` into ``folder`` and serve it with gunicorn on a free port
+    until the block ends, recording the HTML pages it sends into ``pages``. A test module whose
+    steps change the whole catalogue (the clock's tick) takes its own server from this."""
     database = folder / "live.sqlite"
     log = folder / "server.log"
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL", "DATABASE_URL", "STORAGE_URL")}
-    env.update(
-        CATALOGUE_ENV="development",
-        DATABASE_URL=f"sqlite:///{database}",
-        STORAGE_URL=f"file://{folder / 'storage'}",
-        SECRET_KEY="browser-tests-" + os.urandom(8).hex(),
-        BASE_URL=f"http://127.0.0.1:{port}",
-        FLASK_APP=LIVE_APP,
-        HTML_CAPTURE_DIR=str(pages),
-        PYTHONUNBUFFERED="1",
-    )
-    flask = [sys.executable, "-m", "flask"]
-    _run([*flask, "db", "upgrade", "heads"], env, log)
-    _run([*flask, "demo", "seed", "--apps", str(apps)], env, log)
+    port = free_port()
+    shutil.copyfile(template / "live.sqlite", database)
+    if (template / "storage").exists():
+        shutil.copytree(template / "storage", folder / "storage")
+    env = _live_env(folder, template, port, pages)
     bin_dir = Path(sys.executable).parent
     gunicorn = str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else None
     if gunicorn:
@@ -126,7 +103,8 @@ def serve_live(folder: Path, pages: Path, apps: int = 12) -> Iterator[dict[str, 
         command = [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}",
                    "--access-logfile", "-", "--timeout", "60", LIVE_APP]
     else:
-        command = [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"]
+        command = [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port),
+                   "--with-threads"]
     out = log.open("a")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -150,9 +128,10 @@ def pages_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path) -> Iterator[dict[str, Any]]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path,
+                seeded_demo: Path) -> Iterator[dict[str, Any]]:
     """A seeded application served by gunicorn in a subprocess, for the whole session."""
-    with serve_live(tmp_path_factory.mktemp("live"), pages_dir) as server:
+    with serve_live(tmp_path_factory.mktemp("live"), pages_dir, seeded_demo) as server:
         yield server
 
 
@@ -160,7 +139,7 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the live server exited ({process.returncode}):\n{_tail(log)}")
+            raise RuntimeError(f"the live server exited ({process.returncode}):\n{tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -168,7 +147,7 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"the live server did not answer {url} in {START_TIMEOUT} s:\n{_tail(log)}")
+    raise RuntimeError(f"the live server did not answer {url} in {START_TIMEOUT} s:\n{tail(log)}")
 
 
 @pytest.fixture(scope="session")
@@ -211,6 +190,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if pages is not None:
         terminalreporter.write_line(f"Nu HTML checker: {pages.validated} page(s) validated, "
                                     f"{pages.failed} with errors")
+    axe = config.stash.get(AXE_CHECKED_KEY, None)
+    if axe is not None:
+        terminalreporter.write_line(f"axe-core: {axe['runs']} run(s), {axe['skipped']} page(s) of an "
+                                    "already checked structure and width skipped")
 
 
 @pytest.fixture(scope="session")
@@ -271,21 +254,64 @@ def format_violations(violations: list[dict[str, Any]], url: str, width: int) ->
     return "\n".join(lines)
 
 
+# What axe's rules read of a page, without its words and numbers: every element of the body
+# with its attributes (digits folded, addresses and values left out) and whether it holds text
+# of its own. Two pages with the same structure get the same axe verdict at the same width.
+# axe costs about half a second of Chromium's CPU per run, and journeys come back to pages.
+STRUCTURE_JS = """() => {
+  const skip = new Set(["href", "value", "action", "src", "datetime", "content", "nonce"]);
+  const parts = [document.documentElement.lang];
+  for (const el of document.body.querySelectorAll("*")) {
+    const attrs = [];
+    for (const a of el.attributes) {
+      if (!skip.has(a.name)) attrs.push(a.name + "=" + a.value.replace(/[0-9]+/g, "#"));
+    }
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    parts.push(el.tagName + "(" + attrs.join(",") + ")" + (text ? "T" : ""));
+  }
+  return parts.join(";");
+}"""
+AXE_RUN_JS = "() => axe.run(document, {resultTypes: ['violations']})"
+AXE_CHECKED_KEY = pytest.StashKey[dict[str, int]]()
+
+
+def _layout_key(page: Any, width: int) -> str:
+    """What makes axe's verdict at ``width`` new: the page's structure at the full width; at a
+    phone's width, where the rules that differ are about layout (what the breakpoints hide,
+    target sizes), the page's route, whatever its content."""
+    if width >= WIDTHS[0]:
+        return page.evaluate(STRUCTURE_JS)
+    return re.sub(r"[0-9]+", "#", urllib.parse.urlsplit(page.url).path)
+
+
+@pytest.fixture(scope="session")
+def axe_checked(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The page structures axe has passed at each width in this worker, and counts for the
+    summary: a journey that comes back to a page of the same structure is not checked again."""
+    seen: dict[str, Any] = {"structures": set(), "runs": 0, "skipped": 0}
+    request.config.stash[AXE_CHECKED_KEY] = seen
+    return seen
+
+
 @pytest.fixture
-def assert_accessible(html_pages: CapturedPages) -> Callable[..., None]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
-
+def assert_accessible(html_pages: CapturedPages, axe_checked: dict[str, Any]) -> Callable[..., None]:
     def check(page: Any, widths: tuple[int, ...] = WIDTHS) -> None:
+        page.wait_for_load_state()  # a click may have started a navigation: check where it lands
         original = page.viewport_size
         try:
             for width in widths:
                 page.set_viewport_size({"width": width, "height": 900})
-                results = axe.run(page)
-                violations = results.response["violations"]
+                structure = hashlib.sha256(f"{width}|{_layout_key(page, width)}".encode()).hexdigest()
+                if structure in axe_checked["structures"]:
+                    axe_checked["skipped"] += 1
+                    continue
+                if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+                    page.evaluate(AXE_SCRIPT)
+                violations = page.evaluate(AXE_RUN_JS)["violations"]
+                axe_checked["runs"] += 1
                 if violations:
                     pytest.fail(format_violations(violations, page.url, width), pytrace=False)
+                axe_checked["structures"].add(structure)
         finally:
             if original:
                 page.set_viewport_size(original)

@@ -17,7 +17,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import DEMO_PASSWORD, ROOT, _free_port, _wait_for
+from tests.browser.conftest import DEMO_PASSWORD, ROOT, _wait_for
+from tests.seeded_demo import free_port
 
 sys.path.insert(0, str(ROOT / "demo"))
 import connect_demo
@@ -85,7 +86,7 @@ def oidc_provider() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def psc_server(live_server: dict[str, Any], oidc_provider: str) -> Iterator[str]:
     """A second server on the live database, with Pro Santé Connect configured."""
-    port = _free_port()
+    port = free_port()
     env = {**live_server["env"], "BASE_URL": f"http://127.0.0.1:{port}",
            "OIDC_PSC_ISSUER": oidc_provider, "OIDC_PSC_CLIENT_ID": "catalogue-ens",
            "OIDC_PSC_CLIENT_SECRET": "secret", "OIDC_PSC_SCOPE": "openid email profile",

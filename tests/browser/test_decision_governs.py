@@ -82,8 +82,9 @@ with app.app_context():
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path) -> Iterator[dict[str, Any]]:
-    with serve_live(tmp_path_factory.mktemp("live-decision"), pages_dir, apps=2) as server:
+def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path,
+                seeded_demo: Path) -> Iterator[dict[str, Any]]:
+    with serve_live(tmp_path_factory.mktemp("live-decision"), pages_dir, seeded_demo) as server:
         yield server
 
 

@@ -1,6 +1,8 @@
-"""The demo reads as real data: cities match postal codes, verified publishers have their
-registration extract on file, app names match what the apps do, not every app is
-HDS-hosted, and every example search the home page suggests finds an app (issue 13)."""
+"""The demo (``flask demo seed``), seeded once: it reads as real data (cities match postal
+codes, verified publishers have their registration extract on file, app names match what the
+apps do, not every app is HDS-hosted, every example search of the home page finds an app), it
+reaches every dossier state, seeding again adds nothing, and its audit chain holds (and breaks
+at an altered row). One seed for all of it: seeding costs seconds."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import html
 import importlib
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from catalogue.apps.models import App
+from catalogue.audit.models import AuditEvent
+from catalogue.audit.services import verify_chain
+from catalogue.commission.models import CommissionSession, InterestDeclaration, Opinion, SessionState
 from catalogue.demo.cli import PARTS, SeedOptions
-from catalogue.dossiers.models import Evidence
+from catalogue.dossiers.models import Dossier, DossierState, Evidence
 from catalogue.listings.models import Listing, ListingState
 from catalogue.publishers.models import Organisation, OrganisationStatus
 
@@ -35,8 +40,7 @@ def _seed(session, apps=12):
     return lines
 
 
-def test_demo_is_coherent_and_the_home_page_examples_find_apps(client, session):
-    _seed(session)
+def _assert_coherent(client, session):
     published = session.scalar(select(Listing.id).where(Listing.state == ListingState.PUBLISHED).limit(1))
     assert published is not None
 
@@ -74,7 +78,40 @@ def test_demo_is_coherent_and_the_home_page_examples_find_apps(client, session):
         found = re.search(r"(\d+) applications? pour", page)
         assert found and int(found.group(1)) >= 1, example
 
+
+def _assert_every_state(session):
+    assert set(session.scalars(select(Dossier.state))) == set(DossierState)
+    sessions = {s.state for s in session.scalars(select(CommissionSession))}
+    assert sessions == {SessionState.CLOSED, SessionState.PLANNED}
+    closed = session.scalar(select(CommissionSession).where(CommissionSession.state == SessionState.CLOSED))
+    assert "intérêt déclaré lié à l'éditeur" in closed.minutes
+    assert {o.value.value for o in session.scalars(select(Opinion))} == {
+        "favourable", "favourable_with_reservations", "favourable_with_suspensive_reservations",
+        "unfavourable"}
+    assert {lst.state.value for lst in session.scalars(select(Listing))} >= {"published", "suspended",
+                                                                                "delisted"}
+    assert session.scalar(select(func.count()).select_from(InterestDeclaration)) >= 1
+
+
+def test_demo_is_coherent_complete_idempotent_and_its_audit_chain_holds(client, session):
+    _seed(session)
+    _assert_coherent(client, session)
+    _assert_every_state(session)
+
     # Seeding again adds nothing.
-    count = len(organisations)
-    assert "rien à ajouter" in _seed(session)[-2]
-    assert len(list(session.scalars(select(Organisation)))) == count
+    organisations = session.scalar(select(func.count()).select_from(Organisation))
+    dossiers = session.scalar(select(func.count()).select_from(Dossier))
+    lines = _seed(session)
+    assert "rien à ajouter" in lines[-2]
+    assert any("déjà en place" in line for line in lines)
+    assert session.scalar(select(func.count()).select_from(Organisation)) == organisations
+    assert session.scalar(select(func.count()).select_from(Dossier)) == dossiers
+    assert verify_chain(session) is None
+
+    # An altered row breaks the chain from there on.
+    event_id = session.scalar(select(AuditEvent.id).where(AuditEvent.action == "dossier.decide").limit(1))
+    session.execute(text("UPDATE audit_events SET payload = :p WHERE id = :i"),
+                    {"p": '{"outcome": "referenced"}', "i": event_id})
+    session.expire_all()
+    broken = verify_chain(session)
+    assert broken is not None and broken.event_id == event_id

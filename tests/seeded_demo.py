@@ -1,0 +1,92 @@
+"""The demo seeded once per test run: a migrated SQLite file with ``flask demo seed --apps 12``
+and its storage folder, which the browser tests' live servers and the benchmark's end-to-end
+test copy instead of migrating and seeding again (about ten seconds of CPU each time).
+
+Built by the first process of the run that asks (under a file lock, so xdist workers share it);
+its audit chain is keyed with the ``audit.key`` beside it, which every copy must be served with.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_APPS = 12
+# What a server of the copy must not inherit from the caller's environment.
+FOREIGN_SETTINGS = ("TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL", "DATABASE_URL", "STORAGE_URL")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(log: Path, lines: int = 60) -> str:
+    """The end of a log file, for an error message."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_logged(args: list[str], env: dict[str, str], log: Path, timeout: int = 600) -> None:
+    """Run a command from the repository root, its output appended to ``log``; raise with the
+    log's tail when it fails."""
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(args)}\n")
+        out.flush()
+        result = subprocess.run(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{tail(log)}")
+
+
+def demo_env(folder: Path, template: Path) -> dict[str, str]:
+    """The settings of an application on the copy of ``template`` in ``folder``."""
+    env = {key: value for key, value in os.environ.items() if key not in FOREIGN_SETTINGS}
+    env.update(
+        CATALOGUE_ENV="development",
+        DATABASE_URL=f"sqlite:///{folder / 'live.sqlite'}",
+        STORAGE_URL=f"file://{folder / 'storage'}",
+        SECRET_KEY="seeded-demo-" + os.urandom(8).hex(),
+        AUDIT_HMAC_KEY=(template / "audit.key").read_text(),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def seeded_demo(root: Path) -> Path:
+    """The run's seeded demo folder in ``root`` (``live.sqlite``, ``storage/``, ``audit.key``),
+    built by the first caller."""
+    template = root / "seeded-demo"
+    with _exclusive(root / "seeded-demo.lock"):
+        if not (template / "ready").exists():
+            template.mkdir(exist_ok=True)
+            (template / "audit.key").write_text(os.urandom(32).hex())
+            env = demo_env(template, template)
+            log = template / "seed.log"
+            flask = [sys.executable, "-m", "flask"]
+            run_logged([*flask, "db", "upgrade", "heads"], env, log)
+            run_logged([*flask, "demo", "seed", "--apps", str(DEMO_APPS)], env, log)
+            # Everything into the main file, so that a plain file copy is complete.
+            with closing(sqlite3.connect(template / "live.sqlite")) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            (template / "ready").touch()
+    return template
