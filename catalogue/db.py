@@ -128,9 +128,32 @@ def configure_engine(engine: Engine | Any) -> None:
 _AFTER_COMMIT = "after_commit_callbacks"
 
 
-def after_commit(db_session: Any, callback: Any) -> None:
-    """Run ``callback()`` once the current transaction of ``db_session`` commits."""
-    db_session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+class _Keyed:
+    """An after-commit callback registered under a key: one per key and transaction."""
+
+    def __init__(self, key: Any, callback: Any):
+        self.key = key
+        self.callback = callback
+
+    def __call__(self) -> None:
+        self.callback()
+
+
+def after_commit(db_session: Any, callback: Any, key: Any = None) -> None:
+    """Run ``callback()`` once the current transaction of ``db_session`` commits.
+
+    ``key``: registered again under the same key in the transaction, the callback
+    runs once, the last one given (a job for the catalogue's final version).
+    """
+    callbacks = db_session.info.setdefault(_AFTER_COMMIT, [])
+    if key is None:
+        callbacks.append(callback)
+        return
+    for position, existing in enumerate(callbacks):
+        if isinstance(existing, _Keyed) and existing.key == key:
+            callbacks[position] = _Keyed(key, callback)
+            return
+    callbacks.append(_Keyed(key, callback))
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")

@@ -111,10 +111,13 @@ def resolve(name: str) -> Any:
 # Mail follows the outbox's own back-off (5 min doubling, MAX_ATTEMPTS in all).
 DELIVER_EMAIL = "catalogue.jobs.tasks.deliver_email"
 TICK = "catalogue.jobs.tasks.tick"
+BUILD_EXPORTS = "catalogue.jobs.tasks.build_exports"
 DEFAULT_POLICY = Policy(intervals=(60, 300, 900))
 POLICIES: dict[str, Policy] = {
     DELIVER_EMAIL: Policy(intervals=tuple(300 * 2**n for n in range(7)), timeout=60),
     TICK: Policy(intervals=(60,), timeout=600),
+    # A whole-catalogue CSV may take minutes; meanwhile readers build it themselves.
+    BUILD_EXPORTS: Policy(intervals=(60, 300, 900), timeout=1800),
 }
 
 _jobs = Jobs()
@@ -131,6 +134,17 @@ def get_jobs() -> Jobs:
     return _jobs
 
 
-def enqueue_after_commit(session: Any, name: str, *args: Any) -> None:
-    """Enqueue (or run in-process) the job once the session's transaction commits."""
-    db.after_commit(session, lambda: _jobs.enqueue(name, *args))
+def enqueue_after_commit(session: Any, name: str, *args: Any, once: bool = False,
+                         redis_only: bool = False) -> None:
+    """Enqueue (or run in-process) the job once the session's transaction commits.
+
+    ``once``: asked again in the same transaction, one job leaves, with the last
+    arguments. ``redis_only``: onto the RQ queue only; without Redis nothing runs (the
+    work has another way there, such as exports built by their first reader).
+    """
+
+    def hand_over() -> None:
+        if not (redis_only and _jobs.embedded):
+            _jobs.enqueue(name, *args)
+
+    db.after_commit(session, hand_over, key=("job", name) if once else None)

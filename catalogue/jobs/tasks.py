@@ -2,13 +2,17 @@
 
 Each reads what it needs through ``db.session`` and commits its own work. Run
 twice, a job changes nothing the second time: an e-mail is claimed before it
-leaves and marked sent after, the clock only acts on what is due.
+leaves and marked sent after, the clock only acts on what is due, an export
+already stored is not built again.
 """
 
 from __future__ import annotations
 
+from flask import current_app
+
 from catalogue import db
 from catalogue.clock import today
+from catalogue.listings import exports
 from catalogue.notifications import services as notifications
 from catalogue.schedule import tick as run_tick
 
@@ -34,3 +38,9 @@ def tick() -> str:
         db.rollback()
         raise
     return result.summary()
+
+
+def build_exports(version: int) -> str:
+    """Store the open data exports of catalogue ``version`` (CSV, JSON, the Atom feed in
+    each language) unless stored already, or nothing once a newer version is current."""
+    return exports.build_all(current_app, version).summary()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from catalogue import db
 from catalogue.clock import now
+from catalogue.jobs import queue as jobs
 from catalogue.listings import version_token
 from catalogue.listings.models import CatalogueVersion
 from catalogue.search import changes
@@ -69,7 +70,8 @@ def paths_for(slug: str | None) -> list[str]:
 
 
 def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> None:
-    """Record that the public catalogue changed: new ETags now, CDN purge after commit.
+    """Record that the public catalogue changed: new ETags now, CDN purge (and, on the
+    job queue, the exports' build) after commit.
 
     Call it in the transaction of the change; the version bump commits or rolls
     back with it, and the purge runs only once the change is visible.
@@ -87,6 +89,9 @@ def catalogue_changed(session: Session, slugs: Iterable[str | None] = ()) -> Non
     for slug in slugs or (None,):
         paths.update(paths_for(slug))
     version = current_version(session)
+    # On the RQ queue, a worker stores the new version's exports before readers ask for
+    # them (``exports.build_all``); without one, their first reader builds each.
+    jobs.enqueue_after_commit(session, jobs.BUILD_EXPORTS, version, once=True, redis_only=True)
     db.after_commit(session, lambda: version_token.publish(version))
     db.after_commit(session, lambda: purge(paths))
 

@@ -13,6 +13,13 @@ export in memory.
 
 A transaction that changed the catalogue itself (``catalogue.search.changes``) gets
 its export built for it alone, never stored: its data is not committed.
+
+With the job queue on Redis, the commit that moves the catalogue version also
+enqueues ``build_exports`` (``cache.catalogue_changed``): a worker stores every
+export of the new version before readers ask (``build_all``). It asks the export
+views themselves, as a reader in each language would, with an order in the WSGI
+environ that makes ``serve`` store the export (``ensure``) instead of answering:
+same writers, same keys, same bytes. Readers who come first build it as above.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -193,6 +201,10 @@ def serve(session: Session, kind: str, variant: str, write: Writer, *, mimetype:
     request, such as a template in the reader's language), not in a thread.
     """
     version, changed_at = cache.version_key(session)
+    order = request.environ.get(_ORDER)
+    if isinstance(order, BuildOrder):
+        order.store(kind, variant, write, version)
+        return Response(status=204)
     changed_at = (changed_at or datetime(2026, 1, 1, tzinfo=UTC)).replace(microsecond=0)
 
     def build() -> Response:
@@ -229,3 +241,59 @@ def serve(session: Session, kind: str, variant: str, write: Writer, *, mimetype:
         response.status_code = 304
     response.last_modified = changed_at
     return response
+
+
+# --- Built ahead by a job (``catalogue.jobs.tasks.build_exports``) -------------------
+
+# Every export of a version is what these paths answer in each language a reader may
+# choose (``extensions.select_locale``); the variant names what the bytes depend on,
+# so an export that does not depend on the language is stored once.
+EXPORT_PATHS = ("/opendata/catalogue.csv", "/opendata/catalogue.json", "/catalogue/feed.atom")
+LANGUAGES = ("fr", "en")
+# The WSGI environ key of the order: no client can set it (headers become ``HTTP_*``).
+_ORDER = "catalogue.export_order"
+
+
+@dataclass
+class BuildOrder:
+    """What ``build_all`` asks of ``serve``: store this version's export, answer nothing."""
+
+    version: int
+    built: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)  # stored already (by a reader, a retry)
+    stale: bool = False  # the catalogue moved on meanwhile: that version's job builds
+
+    def store(self, kind: str, variant: str, write: Writer, version: int) -> None:
+        if version != self.version:
+            self.stale = True
+            return
+        key = key_for(kind, version, variant)
+        if key in self.built or key in self.found:
+            return
+        if get_storage().exists(key):
+            self.found.append(key)
+        else:
+            self.built.append(ensure(kind, variant, write, version))
+
+    def summary(self) -> str:
+        done = f"{len(self.built)} built, {len(self.found)} already stored"
+        return f"version {self.version}: " + (f"superseded ({done})" if self.stale else done)
+
+
+def build_all(app: Flask, version: int) -> BuildOrder:
+    """Store every export of catalogue ``version`` unless stored already; nothing when the
+    catalogue has moved past it (the newer version's own job builds that one)."""
+    order = BuildOrder(version)
+    if cache.current_version(db.session) != version:
+        order.stale = True
+        return order
+    for path in EXPORT_PATHS:
+        for lang in LANGUAGES:
+            # A context of its own per request: the locale and the user are cached on ``g``.
+            with app.app_context(), app.test_request_context(
+                    path, base_url=app.config["BASE_URL"], query_string={"lang": lang},
+                    environ_base={_ORDER: order}):
+                app.dispatch_request()
+            if order.stale:
+                return order
+    return order
