@@ -10,6 +10,7 @@ the commit.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -105,15 +106,28 @@ def snapshot(path: Path, dossier_id: int) -> tuple:
     return state, reference, submitted_at, events, counter
 
 
-@pytest.mark.parametrize("point", ["before_commit", "after_commit"])
-def test_submission_killed_mid_way_is_all_or_nothing(tmp_path, point):
-    database = tmp_path / "killed.sqlite"
-    config = {"CATALOGUE_ENV": "test", "DATABASE_URL": f"sqlite:///{database}",
-              "STORAGE_URL": f"file://{tmp_path / 'storage'}", "MAIL_URL": None}
-    prepare = run_script(PREPARE, config)
+def _config(folder: Path) -> dict:
+    return {"CATALOGUE_ENV": "test", "DATABASE_URL": f"sqlite:///{folder / 'killed.sqlite'}",
+            "STORAGE_URL": f"file://{folder / 'storage'}", "MAIL_URL": None}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
+    """A database with a complete draft, prepared once; each test works on its own copy."""
+    folder = tmp_path_factory.mktemp("killed")
+    prepare = run_script(PREPARE, _config(folder))
     out, err = prepare.communicate(timeout=300)
     assert prepare.returncode == 0, err[-3000:]
     dossier_id, owner_id = (int(x) for x in out.split()[-2:])
+    return folder, dossier_id, owner_id
+
+
+@pytest.mark.parametrize("point", ["before_commit", "after_commit"])
+def test_submission_killed_mid_way_is_all_or_nothing(tmp_path, prepared, point):
+    prepared_folder, dossier_id, owner_id = prepared
+    shutil.copytree(prepared_folder, tmp_path, dirs_exist_ok=True)
+    database = tmp_path / "killed.sqlite"
+    config = _config(tmp_path)
     assert snapshot(database, dossier_id)[:2] == ("draft", None)
 
     submit = run_script(SUBMIT, config, point, DOSSIER_ID=dossier_id, OWNER_ID=owner_id)
