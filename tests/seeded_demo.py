@@ -8,8 +8,10 @@ its audit chain is keyed with the ``audit.key`` beside it, which every copy must
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,8 +22,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_APPS = 12
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What a server of the copy must not inherit from the caller's environment.
 FOREIGN_SETTINGS = ("TEST_DATABASE_URL", "REDIS_URL", "MAIL_URL", "DATABASE_URL", "STORAGE_URL")
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` of a helper server: the kernel stops it when the test process dies, so a
+    crashed or interrupted run leaves no server (a JVM of 300 MB, a gunicorn) behind."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:

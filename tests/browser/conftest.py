@@ -59,7 +59,7 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from catalogue.accounts.totp import WINDOW
 from tests.browser.html_checker import CapturedPages, NuChecker
-from tests.seeded_demo import ROOT, demo_env, free_port, tail
+from tests.seeded_demo import ROOT, demo_env, die_with_parent, free_port, tail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -106,7 +106,8 @@ def serve_live(folder: Path, pages: Path, template: Path) -> Iterator[dict[str, 
         command = [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port),
                    "--with-threads"]
     out = log.open("a")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url + "/healthz", process, log)

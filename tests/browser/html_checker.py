@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.seeded_demo import die_with_parent
+
 VNU_JAR = Path("node_modules/vnu-jar/build/dist/vnu.jar")
 START_TIMEOUT = 180
 CHECK_TIMEOUT = 60
@@ -50,7 +52,7 @@ class NuChecker:
         self.process = subprocess.Popen(
             [java, "-Xss4m", "-Xmx1g", "-Dnu.validator.servlet.bind-address=127.0.0.1",
              "-cp", str(jar), "nu.validator.servlet.Main", str(port)],
-            stdout=self.out, stderr=subprocess.STDOUT)
+            stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def _wait(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
