@@ -9,16 +9,16 @@ its audit chain is keyed with the ``audit.key`` beside it, which every copy must
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
+
+from catalogue.core.locks import file_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_APPS = 12
@@ -71,21 +71,11 @@ def demo_env(folder: Path, template: Path) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def seeded_demo(root: Path) -> Path:
     """The run's seeded demo folder in ``root`` (``live.sqlite``, ``storage/``, ``audit.key``),
     built by the first caller."""
     template = root / "seeded-demo"
-    with _exclusive(root / "seeded-demo.lock"):
+    with file_lock(root / "seeded-demo.lock"):
         if not (template / "ready").exists():
             template.mkdir(exist_ok=True)
             (template / "audit.key").write_text(os.urandom(32).hex())

@@ -25,13 +25,12 @@ same writers, same keys, same bytes. Readers who come first build it as above.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import db
 from catalogue.api.caching import conditional, etag_for
+from catalogue.core.locks import file_lock
 from catalogue.listings import cache
 from catalogue.search import changes
 from catalogue.storage.services import StorageError, get_storage
@@ -80,16 +80,9 @@ def key_for(kind: str, version: int, variant: str) -> str:
     return f"{_namespace}/catalogue-{kind}-{digest}-v{version}"
 
 
-@contextmanager
-def _lock(key: str) -> Iterator[None]:
-    path = Path(tempfile.gettempdir()) / ("catalogue-" + hashlib.sha256(key.encode()).hexdigest()[:24]
-                                          + ".lock")
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _lock(key: str) -> AbstractContextManager[None]:
+    return file_lock(Path(tempfile.gettempdir())
+                     / ("catalogue-" + hashlib.sha256(key.encode()).hexdigest()[:24] + ".lock"))
 
 
 def _build_file(write: Writer) -> Path:
