@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel import dates, numbers
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import get_locale, get_translations
 from markupsafe import Markup, escape
 
@@ -42,10 +42,29 @@ def colon(locale: str | None = None) -> str:
     return NARROW_NBSP + ":" if reader_lang(locale) == "fr" else ":"
 
 
+def _babel_context() -> Any:
+    """Flask-Babel's namespace on ``g`` (the locale and translations once resolved), if any.
+
+    Read in one lookup: Flask-Babel's own accessors take six proxy lookups each, and the
+    templates ask for the locale and translations a hundred times a page."""
+    if not has_app_context():
+        return None
+    return getattr(g._get_current_object(), "_flask_babel", None)
+
+
+def current_translations() -> Any:
+    """``flask_babel.get_translations()``, from the slot where ``i18n.TypographicDomain``
+    keeps them once loaded (Flask-Babel's ``refresh`` and ``force_locale`` clear it)."""
+    translations = getattr(_babel_context(), "babel_translations", None)
+    return translations if translations is not None else get_translations()
+
+
 def reader_lang(locale: str | None = None) -> str:
     if locale:
         return locale
-    current = get_locale() if has_request_context() else None
+    if not has_request_context():
+        return "fr"
+    current = getattr(_babel_context(), "babel_locale", None) or get_locale()
     return current.language if current else "fr"
 
 
@@ -65,7 +84,7 @@ def ngettext(singular: str, plural: str, count: float, **variables: Any) -> str:
 
 def template_ngettext(singular: str, plural: str, num: float) -> str:
     """The ``ngettext`` of templates (Jinja's i18n extension formats the result itself)."""
-    return get_translations().ungettext(singular, plural, plural_choice(num))
+    return current_translations().ungettext(singular, plural, plural_choice(num))  # type: ignore[no-any-return]
 
 
 def paris(value: datetime) -> datetime:
