@@ -22,6 +22,7 @@ from catalogue.listings.queries import (
     SORTS,
     CatalogueQuery,
     category_counts,
+    load_cards,
     public_listing,
     search_catalogue,
 )
@@ -203,7 +204,7 @@ def list_apps(query: dict[str, Any]) -> Response:
     token = cache.current_version(db.session)
 
     def build() -> Response:
-        result = search_catalogue(db.session, catalogue_query)
+        result = search_catalogue(db.session, catalogue_query, load=load_cards)
         echo = {k: val for k, val in query.items() if k != "page"}
         if echo.get("status") == "published":
             echo.pop("status")

@@ -171,7 +171,7 @@ def catalogue() -> Response:
         if errors:
             result = None
         else:
-            result = queries.search_catalogue(db.session, query)
+            result = queries.search_catalogue(db.session, query, load=queries.load_cards)
         active = [(facet, value, _url_with(
             state_args, **{facet: [x for x in query.filters[facet] if x != value]}))
             for facet in query.filters for value in query.filters[facet]]
