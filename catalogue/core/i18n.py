@@ -14,8 +14,9 @@ whose French translations fall back to ``FrenchTypography``: ``gettext``, ``nget
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import support
 from flask_babel import Babel, Domain, _get_current_context, get_locale
@@ -24,6 +25,27 @@ from catalogue.core.formatting import french_spacing
 
 # The French text of a message id: the same few hundred ids on every page, spaced once.
 _french_message = lru_cache(maxsize=4096)(french_spacing)
+
+
+T = TypeVar("T")
+
+
+def per_locale(build: Callable[[], T]) -> Callable[[], T]:
+    """``build()`` (a table of translated labels) once per locale, then the same table:
+    the context processors give their labels to every page, which would otherwise
+    translate them all again on each render. The locale is the one ``gettext`` uses at
+    that moment (``force_locale`` included); the table must not be modified by its users."""
+    tables: dict[str, T] = {}
+
+    def table() -> T:
+        locale = get_locale()
+        key = str(locale) if locale is not None else ""
+        built = tables.get(key)
+        if built is None:
+            built = tables[key] = build()
+        return built
+
+    return table
 
 
 def N_(message: str) -> str:

@@ -38,6 +38,7 @@ from catalogue.apps.text import render_markdown
 from catalogue.clock import now
 from catalogue.commission.labels import PUBLIC_OPINION_LABELS
 from catalogue.core import formatting
+from catalogue.core.i18n import per_locale
 from catalogue.core.labels import label as core_label
 from catalogue.dossiers.models import DossierKind
 from catalogue.errors import NotFound
@@ -108,8 +109,7 @@ def _atom_date(value: Any) -> str:
     return (value or now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@bp.context_processor
-def _presenters() -> dict[str, Any]:
+def _labels() -> dict[str, Any]:
     return {
         "facet_names": {
             "category": _("Catégorie"), "audience": _("Public"), "platform": _("Plateforme"),
@@ -127,8 +127,15 @@ def _presenters() -> dict[str, Any]:
             ListingEventKind.DELISTED: _("Déréférencée"),
             ListingEventKind.EXPIRED: _("Référencement expiré"),
         },
-        "lang": current_lang(),
     }
+
+
+_labels_in_locale = per_locale(_labels)
+
+
+@bp.context_processor
+def _presenters() -> dict[str, Any]:
+    return {**_labels_in_locale(), "lang": current_lang()}
 
 
 # --- Home and search ---------------------------------------------------------------
