@@ -17,13 +17,13 @@ from catalogue.api.spec import Param, api_route, register_schema
 from catalogue.apps import vocabulary as v
 from catalogue.listings import cache
 from catalogue.listings.labels import FACET_TABLES, FACETS
+from catalogue.listings.listing_page import listing_page
 from catalogue.listings.queries import (
     MAX_PER_PAGE,
     SORTS,
     CatalogueQuery,
     category_counts,
     load_cards,
-    public_listing,
     search_catalogue,
 )
 from catalogue.listings.serialize import detail, summary
@@ -241,7 +241,7 @@ def get_app(query: dict[str, Any], slug: str) -> Response:
     token = cache.current_version(db.session)
 
     def build() -> Response:
-        listing = public_listing(db.session, slug)
+        listing = listing_page(db.session, slug, screenshots=False)
         if listing is None:
             return problem(404, "Introuvable", "Aucune application publiée sous cet identifiant.")
         return jsonify(detail(listing, _base()))

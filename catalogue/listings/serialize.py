@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from catalogue.listings.models import Listing
 
 if TYPE_CHECKING:
+    from catalogue.listings.listing_page import ListingPage
     from catalogue.listings.queries import ListingCard
 
 FRAMEWORK_NAME = "ENS"
@@ -21,7 +22,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def summary(listing: Listing | ListingCard, base_url: str = "") -> dict[str, Any]:
+def summary(listing: Listing | ListingCard | ListingPage, base_url: str = "") -> dict[str, Any]:
     """One item of ``GET /api/v1/apps`` (and one row of the exports), from a listing or
     its card (``queries.load_cards``)."""
     app = listing.app
@@ -45,8 +46,9 @@ def summary(listing: Listing | ListingCard, base_url: str = "") -> dict[str, Any
     }
 
 
-def detail(listing: Listing, base_url: str = "") -> dict[str, Any]:
-    """``GET /api/v1/apps/{slug}``: everything the public listing page shows."""
+def detail(listing: Listing | ListingPage, base_url: str = "") -> dict[str, Any]:
+    """``GET /api/v1/apps/{slug}``: everything the public listing page shows (from the
+    ``Listing`` or its ``listing_page.ListingPage``)."""
     app = listing.app
     decided = listing.profile
     organisation = app.organisation

@@ -46,6 +46,7 @@ from catalogue.listings import cache, exports, queries, stats
 from catalogue.listings import services as listing_services
 from catalogue.listings.forms import ReportForm
 from catalogue.listings.labels import FACET_TABLES, FACETS, LABELS, current_lang, label
+from catalogue.listings.listing_page import listing_page
 from catalogue.listings.models import Listing, ListingEventKind, ListingState
 from catalogue.listings.serialize import CSV_COLUMNS, summary
 from catalogue.public_urls import base_url
@@ -239,7 +240,7 @@ def listing(slug: str) -> Response:
     """Everything a patient needs to decide, the referencing facts and the public history."""
 
     def build() -> str:
-        item = queries.public_listing(db.session, slug)
+        item = listing_page(db.session, slug)
         if item is None:
             raise NotFound(_("Cette application n'est pas au catalogue."))
         return render_template(
