@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalogue.accounts.models import User
@@ -115,7 +115,7 @@ _CARDS = select(
     _LISTINGS.join(_APPS, _APPS.c.id == _LISTINGS.c.app_id)
     .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _APPS.c.organisation_id)
     .join(_DOSSIERS, _DOSSIERS.c.id == _LISTINGS.c.dossier_id)
-)
+).where(_LISTINGS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -244,8 +244,7 @@ def load_cards(session: Session, ids: list[int]) -> list[ListingCard]:
         return []
     by_id = {}
     for (listing_id, state, published_at, decided_at, valid_until, app_id, slug, name, summary,
-         category, pricing, logo_key, publisher, snapshot) in session.execute(
-            _CARDS.where(_LISTINGS.c.id.in_(ids))):
+         category, pricing, logo_key, publisher, snapshot) in session.execute(_CARDS, {"ids": ids}):
         by_id[listing_id] = ListingCard(
             listing_id, state, published_at, decided_at, valid_until,
             CardApp(app_id, slug, name, summary, category, pricing, logo_key, CardPublisher(publisher)),
