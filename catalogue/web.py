@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Request, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -192,8 +193,19 @@ def error_response(status: int, detail: str = "", errors: Any = None) -> Respons
     return Response(html, status=status, mimetype="text/html")
 
 
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, whose signing serializer is built only when there is
+    a cookie to read: most public requests carry none, and Flask builds it for every one."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Install the hooks and error handlers on the application."""
+    app.session_interface = CookieSessionInterface()
     install_template_helpers(app)
 
     @app.before_request
