@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from flask import Flask, Response, has_request_context, request, session
+from flask import Flask, Response, current_app, has_request_context, request, session
 from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
+from flask_login.config import COOKIE_NAME
+from flask_login.signals import user_accessed
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
@@ -72,7 +74,24 @@ def _teardown_if_checked(hook: Callable[[Any], Any]) -> Callable[[BaseException 
     return release_limit_context
 
 
-login_manager = LoginManager()
+class SessionLoginManager(LoginManager):  # type: ignore[misc]  # Flask-Login is untyped
+    """Flask-Login, which settles at once that a visitor with an empty session and no
+    remember cookie is anonymous (most public requests), where Flask-Login first digests
+    the client's address and agent for its session protection and then looks for a user
+    in each place one could come from. Same signal, same session read (so the answer
+    still varies on Cookie), same anonymous user."""
+
+    def _load_user(self) -> Any:
+        cookie_name = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if (session or cookie_name in request.cookies or self._request_callback is not None
+                or self._header_callback is not None):
+            return super()._load_user()
+        user_accessed.send(current_app._get_current_object())  # type: ignore[attr-defined]
+        session.get("_user_id")
+        return self._update_request_context_with_user()
+
+
+login_manager = SessionLoginManager()
 csrf = CSRFProtect()
 babel = TypographicBabel()
 migrate = Migrate()
