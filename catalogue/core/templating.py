@@ -26,6 +26,8 @@ def template_gettext(context: Context, message: str, **variables: Any) -> str:
     text = formatting.current_translations().ugettext(message)
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - a message of our catalogue, as Jinja's own gettext does
+    if not variables and "%" not in text:
+        return text  # what ``% {}`` would give, without Markup's escaping helper
     return text % variables  # type: ignore[no-any-return]
 
 
