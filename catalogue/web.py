@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Request, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,6 +49,16 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+# Sent with every answer unless the view set its own; (lower-case name, name, value).
+_SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+))
+_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 
 
 def is_api_request() -> bool:
@@ -182,8 +193,19 @@ def error_response(status: int, detail: str = "", errors: Any = None) -> Respons
     return Response(html, status=status, mimetype="text/html")
 
 
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, whose signing serializer is built only when there is
+    a cookie to read: most public requests carry none, and Flask builds it for every one."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Install the hooks and error handlers on the application."""
+    app.session_interface = CookieSessionInterface()
     install_template_helpers(app)
 
     @app.before_request
@@ -196,30 +218,30 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("HSTS"):
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if current_user and current_user.is_authenticated:
+        present = {name.lower() for name, _value in headers.items()}
+        headers.extend([(name, value) for lower, name, value in _SECURITY_HEADERS if lower not in present])
+        if app.config.get("HSTS") and "strict-transport-security" not in present:
+            headers.add(*_HSTS)
+        # Once: each use of the proxy looks the user up again.
+        user = current_user._get_current_object()
+        signed_in = bool(user and user.is_authenticated)
+        if signed_in:
             # Nothing behind a login may sit in a shared cache.
             headers["Cache-Control"] = "no-store"
             headers.setdefault("Vary", "Cookie")
-        elif "Cache-Control" not in headers:
+        elif "cache-control" not in present:
             headers["Cache-Control"] = "no-store" if request.method != "GET" else "no-cache"
-        headers["X-Request-ID"] = g.get("request_id", "")
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        user_id = current_user.id if current_user and current_user.is_authenticated else "-"
-        log.info(
-            # The path as a JSON string: a CR/LF typed in the URL cannot start a forged line.
-            "request_id=%s user=%s method=%s path=%s status=%s duration_ms=%.1f",
-            g.get("request_id"), user_id, request.method, json.dumps(request.path),
-            response.status_code,
-            elapsed,
-        )
+        request_id = g.get("request_id")
+        headers["X-Request-ID"] = "" if request_id is None else request_id
+        if log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+            log.info(
+                # The path as a JSON string: a CR/LF typed in the URL cannot start a forged line.
+                "request_id=%s user=%s method=%s path=%s status=%s duration_ms=%.1f",
+                request_id, user.id if signed_in else "-", request.method, json.dumps(request.path),
+                response.status_code,
+                elapsed,
+            )
         return response
 
     @app.teardown_request

@@ -38,6 +38,7 @@ from catalogue.accounts.forms import (
 )
 from catalogue.accounts.models import Role
 from catalogue.accounts.tokens import InvalidToken
+from catalogue.core.i18n import per_locale
 from catalogue.core.work import landing_path
 from catalogue.errors import PermissionDenied, ValidationFailed
 from catalogue.extensions import limiter
@@ -82,7 +83,7 @@ def _account_helpers() -> dict[str, Any]:
             "role_patient": Role.PATIENT}
 
 
-def role_labels() -> dict[Role, str]:
+def _role_labels() -> dict[Role, str]:
     """The French (or English) name of each global role, for pages."""
     return {
         Role.PATIENT: _("Patient"),
@@ -93,6 +94,10 @@ def role_labels() -> dict[Role, str]:
         Role.DECISION_MAKER: _("Décideur"),
         Role.ADMIN: _("Administrateur"),
     }
+
+
+# Once per language: every page gets them (``_account_helpers``).
+role_labels = per_locale(_role_labels)
 
 
 # --- Sign-up ------------------------------------------------------------------

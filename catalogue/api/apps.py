@@ -17,12 +17,13 @@ from catalogue.api.spec import Param, api_route, register_schema
 from catalogue.apps import vocabulary as v
 from catalogue.listings import cache
 from catalogue.listings.labels import FACET_TABLES, FACETS
+from catalogue.listings.listing_page import listing_page
 from catalogue.listings.queries import (
     MAX_PER_PAGE,
     SORTS,
     CatalogueQuery,
     category_counts,
-    public_listing,
+    load_cards,
     search_catalogue,
 )
 from catalogue.listings.serialize import detail, summary
@@ -203,7 +204,7 @@ def list_apps(query: dict[str, Any]) -> Response:
     token = cache.current_version(db.session)
 
     def build() -> Response:
-        result = search_catalogue(db.session, catalogue_query)
+        result = search_catalogue(db.session, catalogue_query, load=load_cards)
         echo = {k: val for k, val in query.items() if k != "page"}
         if echo.get("status") == "published":
             echo.pop("status")
@@ -240,7 +241,7 @@ def get_app(query: dict[str, Any], slug: str) -> Response:
     token = cache.current_version(db.session)
 
     def build() -> Response:
-        listing = public_listing(db.session, slug)
+        listing = listing_page(db.session, slug, screenshots=False)
         if listing is None:
             return problem(404, "Introuvable", "Aucune application publiée sous cet identifiant.")
         return jsonify(detail(listing, _base()))

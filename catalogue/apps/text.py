@@ -18,6 +18,14 @@ _TAGS = {
     "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "hr",
 }
 _ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+# Configured once: ``nh3.clean`` builds the same sanitiser on every call.
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])>")
@@ -42,13 +50,5 @@ def render_markdown(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
-    html = _rebase_headings(_md.render(text))
-    clean = nh3.clean(
-        html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    clean = _CLEANER.clean(_rebase_headings(_md.render(text)))
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above

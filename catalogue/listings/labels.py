@@ -26,6 +26,15 @@ OTHER_TABLES: dict[str, v.Table] = {
 }
 
 
+# Every label in each language, {lang: {facet: {code: label}}}, built once: pages look
+# them up here rather than through the vocabulary per value shown.
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    lang: {facet: {code: v.label(table, code, lang) for code in table}
+           for facet, table in (OTHER_TABLES | FACET_TABLES).items()}
+    for lang in ("fr", "en")
+}
+
+
 def current_lang() -> str:
     """The reader's language (French outside of a request), resolved once per request:
     the facet macros ask for it once per value shown (docs/PERFORMANCE.md §0.4)."""
@@ -46,8 +55,8 @@ def label(facet: str, code: str | None, lang: str | None = None) -> str:
     """The label of a code of a facet (or of ``data_category``, ``language`` …)."""
     if code is None:
         return ""
-    table = FACET_TABLES.get(facet) or OTHER_TABLES.get(facet) or {}
-    return v.label(table, code, lang or current_lang())
+    labels = LABELS["en" if (lang or current_lang()) == "en" else "fr"]
+    return labels.get(facet, {}).get(code, code)
 
 
 def codes(facet: str) -> list[str]:

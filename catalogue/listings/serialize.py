@@ -7,9 +7,13 @@ Codes stay codes (stable for machines); the API's ``/categories`` gives labels.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalogue.listings.models import Listing
+
+if TYPE_CHECKING:
+    from catalogue.listings.listing_page import ListingPage
+    from catalogue.listings.queries import ListingCard
 
 FRAMEWORK_NAME = "ENS"
 
@@ -18,8 +22,9 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def summary(listing: Listing, base_url: str = "") -> dict[str, Any]:
-    """One item of ``GET /api/v1/apps`` (and one row of the exports)."""
+def summary(listing: Listing | ListingCard | ListingPage, base_url: str = "") -> dict[str, Any]:
+    """One item of ``GET /api/v1/apps`` (and one row of the exports), from a listing or
+    its card (``queries.load_cards``)."""
     app = listing.app
     decided = listing.profile
     return {
@@ -41,8 +46,9 @@ def summary(listing: Listing, base_url: str = "") -> dict[str, Any]:
     }
 
 
-def detail(listing: Listing, base_url: str = "") -> dict[str, Any]:
-    """``GET /api/v1/apps/{slug}``: everything the public listing page shows."""
+def detail(listing: Listing | ListingPage, base_url: str = "") -> dict[str, Any]:
+    """``GET /api/v1/apps/{slug}``: everything the public listing page shows (from the
+    ``Listing`` or its ``listing_page.ListingPage``)."""
     app = listing.app
     decided = listing.profile
     organisation = app.organisation

@@ -336,6 +336,8 @@ def _frozen(positions: Iterable[int]) -> FrozenBitMap:
 
 _shared: dict[str, CatalogueIndex] = {}
 _build_lock = threading.Lock()
+# A plain read, built once: what ``current`` asks the session to route.
+_PLAIN_READ = select(CatalogueVersion.version)
 
 
 def reset() -> None:
@@ -354,7 +356,7 @@ def current(session: Session, facets: Iterable[str]) -> CatalogueIndex:
         return private
     # Asked for a plain read, so that a request reading the replica keeps reading it, and
     # the replica's catalogue gets its own index.
-    bind = session.get_bind(clause=select(CatalogueVersion.version))
+    bind = session.get_bind(clause=_PLAIN_READ)
     where = bind.engine.url.render_as_string(hide_password=True)
     key = cache.version_key(session)
     found = _shared.get(where)

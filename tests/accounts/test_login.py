@@ -74,6 +74,18 @@ def test_login_rate_limit_answers_429_in_french(client, account):
     assert limited.headers.get("Retry-After")
 
 
+def test_limited_routes_say_what_is_left_and_public_pages_carry_no_limit(client, account):
+    # The limiter's hooks skip the routes without a limit (catalogue.extensions.RouteLimiter):
+    # the limited ones still count and say so, failures only (deduct_when).
+    first = sign_in(client, "inconnu@example.org", "mauvais mot de passe")
+    second = sign_in(client, "inconnu2@example.org", "mauvais mot de passe")
+    assert first.headers["X-RateLimit-Limit"] == "10"
+    assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    public = client.get("/catalogue")
+    assert public.status_code == 200
+    assert not any(name.startswith("X-RateLimit") for name in public.headers.keys())
+
+
 def test_login_without_csrf_token_is_refused(client, account):
     account(email="lea@example.org")
     response = client.post("/connexion", data={"email": "lea@example.org", "password": PASSWORD})

@@ -9,6 +9,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from flask_babel import refresh
@@ -95,6 +97,24 @@ def test_formats_follow_the_reader_and_paris_time(app):
     summer = helpers["moment"](datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
     assert summer.startswith("July 1, 2026 at 10:00") and summer.endswith("(Paris time)")
     assert formatting.email_helpers("fr")["day"](date(2026, 3, 1)) == "1er mars 2026"
+
+
+def test_numbers_and_days_are_written_as_babel_writes_them(app):
+    # number() writes whole numbers without Babel and day() keeps Babel's parsed patterns
+    # (docs/PERFORMANCE.md §0.4): the same text as Babel's own functions, in each language.
+    counts = [*range(-1200, 1200, 7), 9_999, 10_000, 123_456, 1_000_000, 2**40, -(2**33)]
+    days = [date(2026, 1, 1), date(2026, 3, 1), date(2025, 12, 31), date(1999, 7, 14)]
+    for lang in ("fr", "en"):
+        with app.test_request_context(f"/?lang={lang}"):
+            refresh()  # the test's app context keeps the locale of the previous request
+            for n in [*counts, 12.5, 0.125]:
+                assert formatting.number(n) == babel_numbers.format_decimal(n, locale=lang)
+            for fmt in ("long", "medium", "short", "full", "d MMM y"):
+                for d in days:
+                    expected = babel_dates.format_date(d, fmt, locale=lang)
+                    if lang == "fr" and d.day == 1 and expected.startswith("1 "):
+                        expected = "1er" + expected[1:]
+                    assert formatting.day(d, fmt) == expected
 
 
 def _event(action, actor_id=None, requirement=None, minute=0, **payload):

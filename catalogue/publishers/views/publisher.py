@@ -14,6 +14,7 @@ from catalogue.accounts.auth import login_required
 from catalogue.apps import services as apps
 from catalogue.apps import vocabulary
 from catalogue.apps.text import render_markdown
+from catalogue.core.i18n import per_locale
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.labels import KIND_LABELS, STATE_LABELS
@@ -252,15 +253,23 @@ def accept(token: str) -> Any:
                            has_account=existing is not None, token=token), 422 if form.errors else 200
 
 
+def _labels() -> tuple[dict[OrganisationStatus, str], dict[MemberRole, str], dict[str, str]]:
+    return ({OrganisationStatus.PENDING: _("en attente de vérification"),
+             OrganisationStatus.VERIFIED: _("vérifiée"),
+             OrganisationStatus.REJECTED: _("vérification refusée")},
+            {MemberRole.OWNER: _("propriétaire"), MemberRole.EDITOR: _("éditeur")},
+            {"compliant": _("Conforme"), "not_compliant": _("Non conforme"),
+             "not_applicable": _("Non applicable")})
+
+
+# Once per language: every page of the site gets them.
+_labels_in_locale = per_locale(_labels)
+
+
 @bp.app_context_processor
 def _publisher_helpers() -> dict[str, Any]:
     """Labels the publisher-space templates show (templates only present)."""
-    org_labels = {OrganisationStatus.PENDING: _("en attente de vérification"),
-                  OrganisationStatus.VERIFIED: _("vérifiée"),
-                  OrganisationStatus.REJECTED: _("vérification refusée")}
-    role_labels = {MemberRole.OWNER: _("propriétaire"), MemberRole.EDITOR: _("éditeur")}
-    answer_labels = {"compliant": _("Conforme"), "not_compliant": _("Non conforme"),
-                     "not_applicable": _("Non applicable")}
+    org_labels, role_labels, answer_labels = _labels_in_locale()
 
     def lang() -> str:
         return "en" if session.get("lang") == "en" or (
