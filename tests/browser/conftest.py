@@ -59,7 +59,8 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from catalogue.accounts.totp import WINDOW
 from tests.browser.html_checker import CapturedPages, NuChecker
-from tests.seeded_demo import ROOT, demo_env, die_with_parent, free_port, tail
+from tests.processes import ROOT, die_with_parent, free_port, tail
+from tests.seeded_demo import demo_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

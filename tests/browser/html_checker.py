@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,18 +17,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.seeded_demo import die_with_parent
+from tests.processes import die_with_parent, free_port
 
 VNU_JAR = Path("node_modules/vnu-jar/build/dist/vnu.jar")
 START_TIMEOUT = 180
 CHECK_TIMEOUT = 60
 MAX_ERRORS_SHOWN = 20
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class NuChecker:
@@ -44,7 +38,7 @@ class NuChecker:
         if not jar.exists():
             raise RuntimeError(f"{jar} is missing: run `make install-test` (npm package vnu-jar)")
         self.log = log
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}/?out=json"
         self.ready = False
         self.out = log.open("a")

@@ -18,7 +18,7 @@ import requests
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import DEMO_PASSWORD, ROOT, _wait_for
-from tests.seeded_demo import free_port
+from tests.processes import free_port
 
 sys.path.insert(0, str(ROOT / "demo"))
 import connect_demo

@@ -16,7 +16,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.processes import free_port
 from tests.redis_server import REDIS_TEST_URL, redis_or_skip
 from tests.s3 import S3Server, s3_server
 from tests.smtp import SMTPSink
@@ -44,11 +44,6 @@ BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/catalogue_test"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -183,8 +178,8 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             assert prepared.returncode == 0, prepared.stderr[-3000:]
             data = json.loads(prepared.stdout.strip().splitlines()[-1])
 
-            a = Instance("A", _free_port(), logs / "a.log")
-            b = Instance("B", _free_port(), logs / "b.log")
+            a = Instance("A", free_port(), logs / "a.log")
+            b = Instance("B", free_port(), logs / "b.log")
             for instance in (a, b):
                 instance_env = {**env}
                 if instance is a:

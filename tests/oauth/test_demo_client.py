@@ -4,7 +4,6 @@ server: consent, token, a read, revocation, then 401."""
 from __future__ import annotations
 
 import re
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,13 @@ from catalogue import db
 from catalogue.consents.models import Consent
 from catalogue.oauth.models import OAuthClient
 from tests.factories import PASSWORD
+from tests.processes import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "demo"))
 import connect_demo
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _csrf(browser: requests.Session, url: str) -> str:
@@ -36,7 +31,7 @@ def _csrf(browser: requests.Session, url: str) -> str:
 def test_demo_app_reads_then_loses_access_after_revocation(
         live_url: str, oauth_app: Any, make_patient: Any) -> None:
     target = oauth_app()
-    redirect_uri = f"http://127.0.0.1:{_free_port()}/callback"
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == target.client_id))
     row.redirect_uris = [redirect_uri]
     patient = make_patient()

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = ("127.0.0.1", 6379)
 PASSWORD = "Une phrase de passe solide"
@@ -40,11 +42,6 @@ def _redis_reachable() -> bool:
 
 pytestmark = pytest.mark.skipif(not _redis_reachable(), reason="needs Redis at 127.0.0.1:6379")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -83,7 +80,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     out = log.open("a")
     try:
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             processes.append(subprocess.Popen(
                 [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
