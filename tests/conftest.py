@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from xdist.scheduler import LoadScopeScheduling
 
 from catalogue import db
 from catalogue.accounts.models import Role, User
@@ -63,11 +64,13 @@ def _drop_postgres_database(url: str, name: str) -> None:
     admin.dispose()
 
 
-# How `make test` spreads the suite over workers (pytest-xdist, --dist loadgroup): every module
-# is one unit, as with --dist loadfile (module fixtures are built once), except the browser
-# modules, which run in two chains on two workers only: each browser worker starts a Chromium,
-# a live server and a Nu checker, and the chains are long and mostly waiting, so they go first
-# while the other workers take the rest. The chains are balanced by their measured lengths.
+# How `make test` spreads the suite over workers (pytest-xdist, `--dist loadscope`, whose units
+# this module names): every module is one unit, so module fixtures are built once, except the
+# browser modules, which run in two chains on two workers only: each browser worker starts a
+# Chromium, a live server and a Nu checker, and the chains are long, so they go first while the
+# other workers take the rest. The chains are balanced by their measured lengths.
+# (Not `--dist loadgroup` with markers: pytest 9.2 keeps a node's id where pytest-xdist 3.8
+# no longer writes the group, so every test became its own unit.)
 BROWSER_CHAINS = {
     "test_commission_journey.py": "a", "test_frameworks_pages.py": "a", "test_decision_governs.py": "a",
     "test_connect_journeys.py": "a",
@@ -76,16 +79,26 @@ BROWSER_CHAINS = {
 }
 
 
+class SuiteScheduling(LoadScopeScheduling):
+    """pytest-xdist's scope scheduling with the suite's units (see BROWSER_CHAINS)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        if path.startswith("tests/browser/"):
+            return f"browser-{BROWSER_CHAINS.get(path.rsplit('/', 1)[-1], 'a')}"
+        return path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    """Our units whenever the run asks for scopes (the Makefile does)."""
+    if config.getvalue("dist") == "loadscope":
+        return SuiteScheduling(config, log)
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Name each test's xdist group (before xdist reads them) and put the browser chains first."""
-    for item in items:
-        path = item.path.relative_to(config.rootpath)
-        if path.parts[:2] == ("tests", "browser"):
-            group = f"browser-{BROWSER_CHAINS.get(path.name, 'a')}"
-        else:
-            group = path.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
+    """The browser chains first: they are the longest units."""
     items.sort(key=lambda item: not item.get_closest_marker("browser"))
 
 
