@@ -134,11 +134,12 @@ def content_hash(spec: Any) -> str:
 # --- YAML ----------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loader that keeps dates as text and records duplicate keys.
 
     PyYAML would turn `2026-02-30` into an exception that stops parsing (losing every other
     error) and silently keep the last of two identical keys; both must be reported instead.
+    libyaml's parser when PyYAML was built with it (ten times faster, same errors and marks).
     """
 
     def __init__(self, stream: str) -> None:
