@@ -95,6 +95,8 @@ def test_submitted_dossier_to_published_listing(browser, live_url, live_db, sign
     chair = _as(browser, sign_in, "president@demo.ens.fr")
     chair.goto(session_url)
     chair.get_by_role("button", name="Ouvrir la séance").click()
+    # The attendance boxes are those of the page the opening leads to, not of the one it leaves.
+    expect(chair.get_by_text("Séance ouverte : enregistrez les présences.")).to_be_visible()
     for checkbox in chair.locator("input[name=present]").all():
         checkbox.check()
     chair.get_by_role("button", name="Enregistrer les présences").click()
