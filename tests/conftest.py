@@ -96,7 +96,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeSch
     return None
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The browser chains first: they are the longest units."""
     items.sort(key=lambda item: not item.get_closest_marker("browser"))

@@ -7,6 +7,9 @@ import ctypes
 import signal
 import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,3 +44,21 @@ def run_logged(args: list[str], env: dict[str, str], log: Path, timeout: int = 6
                                 timeout=timeout, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{tail(log)}")
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Return once ``url`` answers 200; raise with the log's tail if ``process`` exits first or
+    nothing answers within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            command = " ".join(map(str, process.args))
+            raise RuntimeError(f"{command} exited ({process.returncode}):\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"nothing answered {url} in {timeout:g} s:\n{tail(log)}")

@@ -59,7 +59,7 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from catalogue.accounts.totp import WINDOW
 from tests.browser.html_checker import CapturedPages, NuChecker
-from tests.processes import ROOT, die_with_parent, free_port, tail
+from tests.processes import ROOT, die_with_parent, free_port, wait_until_serving
 from tests.seeded_demo import demo_env
 
 CHROMIUM = "/usr/bin/chromium"
@@ -111,7 +111,7 @@ def serve_live(folder: Path, pages: Path, template: Path) -> Iterator[dict[str, 
                                preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url + "/healthz", process, log)
+        wait_until_serving(url + "/healthz", process, log, START_TIMEOUT)
         yield {"url": url, "database": database, "log": log, "env": env}
     finally:
         process.terminate()
@@ -135,21 +135,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, pages_dir: Path,
     """A seeded application served by gunicorn in a subprocess, for the whole session."""
     with serve_live(tmp_path_factory.mktemp("live"), pages_dir, seeded_demo) as server:
         yield server
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the live server exited ({process.returncode}):\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"the live server did not answer {url} in {START_TIMEOUT} s:\n{tail(log)}")
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,6 @@ CHECK_TIMEOUT = 60
 MAX_ERRORS_SHOWN = 20
 
 
-
 class NuChecker:
     """vnu.jar's servlet on a free loopback port; ``errors(html)`` posts one document to it."""
 

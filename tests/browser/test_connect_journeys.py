@@ -17,8 +17,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import DEMO_PASSWORD, ROOT, _wait_for
-from tests.processes import free_port
+from tests.browser.conftest import DEMO_PASSWORD, ROOT
+from tests.processes import free_port, wait_until_serving
 
 sys.path.insert(0, str(ROOT / "demo"))
 import connect_demo
@@ -98,7 +98,7 @@ def psc_server(live_server: dict[str, Any], oidc_provider: str) -> Iterator[str]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url + "/healthz", process, log)
+        wait_until_serving(url + "/healthz", process, log)
         yield url
     finally:
         process.terminate()

@@ -45,7 +45,6 @@ DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/catalogue_test"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-
 @dataclass
 class Instance:
     """One app server: gunicorn, one worker process with threads."""

@@ -23,7 +23,6 @@ import connect_demo
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-
 def _csrf(browser: requests.Session, url: str) -> str:
     return _CSRF.search(browser.get(url, timeout=10).text).group(1)
 

@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.processes import free_port
+from tests.processes import ROOT, free_port, wait_until_serving
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS = ("127.0.0.1", 6379)
 PASSWORD = "Une phrase de passe solide"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -41,21 +39,6 @@ def _redis_reachable() -> bool:
 
 
 pytestmark = pytest.mark.skipif(not _redis_reachable(), reason="needs Redis at 127.0.0.1:6379")
-
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text()[-3000:])
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +69,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
         for url, process in zip(urls, processes, strict=True):
-            _wait(url + "/healthz", process, log)
+            wait_until_serving(url + "/healthz", process, log)
         yield {"urls": urls, "env": env, "flask": flask}
     finally:
         for process in processes:
