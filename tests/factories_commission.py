@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,11 +27,11 @@ from catalogue.commission.models import CommissionSession, Verdict
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers.models import Answer, AnswerStatus, Dossier, DossierState
 from catalogue.frameworks.models import Framework
+from tests.waves import SPEC_2026
 
 S = DossierState
 # The publisher side's factory is preferred once it is stable in the shared checkout.
 USE_PUBLISHER_FACTORY = True
-ROOT = Path(__file__).resolve().parent.parent
 _siren = itertools.count(100)
 
 
@@ -80,7 +79,7 @@ def _framework(session: Any) -> Framework:
         return existing
     from catalogue.frameworks.services import import_framework
 
-    return import_framework(session, ROOT / "catalogue/frameworks/data/ens-2026.1.yaml").framework
+    return import_framework(session, SPEC_2026).framework
 
 
 @pytest.fixture

@@ -10,12 +10,9 @@ import pytest
 
 from catalogue import db
 from catalogue.frameworks.lifecycle import bring_into_force
-from catalogue.frameworks.loader import DATA_DIR
 from catalogue.frameworks.models import Framework
 from catalogue.frameworks.services import import_framework
-
-WAVE_2026 = DATA_DIR / "ens-2026.1.yaml"
-WAVE_2027 = DATA_DIR / "ens-2027.1.yaml"
+from tests.waves import SPEC_2026, SPEC_2027
 
 
 @dataclass
@@ -28,8 +25,8 @@ class Waves:
 def ens_waves(app: Any) -> Waves:
     """Both ENS waves imported and the calendar applied on 2026-06-01: 2026.1 in force,
     2027.1 published but still to come (whatever the real date)."""
-    first = import_framework(db.session, WAVE_2026).framework
-    second = import_framework(db.session, WAVE_2027).framework
+    first = import_framework(db.session, SPEC_2026).framework
+    second = import_framework(db.session, SPEC_2027).framework
     bring_into_force(db.session, date(2026, 6, 1))
     # Committed (into the test's outer transaction, rolled back at the end) so that the
     # rollback closing each test-client request does not take the waves with it.

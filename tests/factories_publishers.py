@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +31,8 @@ from catalogue.dossiers.samples import sample_pdf
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from catalogue.publishers import services as publishers
 from catalogue.publishers.models import MemberRole, Membership, Organisation
+from tests.waves import SPEC_2026
 
-ROOT = Path(__file__).resolve().parent.parent
 _seq = itertools.count(1)
 
 
@@ -60,7 +59,7 @@ def ensure_framework_in_force(session: Any) -> Framework:
     framework = session.scalar(select(Framework).where(Framework.code == "ENS",
                                                        Framework.version == "2026.1"))
     if framework is None:
-        framework = import_framework(session, ROOT / "catalogue/frameworks/data/ens-2026.1.yaml").framework
+        framework = import_framework(session, SPEC_2026).framework
     if framework.status != FrameworkStatus.IN_FORCE:
         from catalogue.frameworks.lifecycle import bring_into_force
 
@@ -138,23 +137,19 @@ def make_app_profile(app: Any, make_organisation: Any) -> Any:
 
 
 def fill_answers(session: Any, dossier: Dossier, actor: User) -> None:
-    """Answer every applicable requirement ``compliant`` with one file per evidence kind, in
-    one ``save_answers`` call."""
-    library: dict[str, int] = {}
-    answers = []
-    for requirement in dossier_queries.applicable_requirements(session, dossier):
-        for kind in requirement.evidence or []:
-            if kind not in library:
-                library[kind] = evidence_files.add_evidence(
-                    session, dossier.organisation, actor=actor, app=dossier.app,
-                    filename=f"{kind}.pdf",
-                    data=sample_pdf(f"{kind} - dossier {dossier.id}", [dossier.app.name]),
-                    kind=kind, title=kind.replace("_", " ").capitalize(),
-                ).id
-        answers.append(dossiers.AnswerInput(
-            requirement.code, AnswerStatus.COMPLIANT, f"{requirement.code} : mesure en place, voir pièce.",
-            [library[kind] for kind in requirement.evidence or []]))
-    dossiers.save_answers(session, dossier, answers, actor=actor)
+    """Answer every applicable requirement ``compliant`` with one file per evidence kind: the
+    files in one ``add_evidence_files`` call, the answers in one ``save_answers`` call."""
+    requirements = dossier_queries.applicable_requirements(session, dossier)
+    kinds = list(dict.fromkeys(kind for r in requirements for kind in r.evidence or []))
+    uploads = [evidence_files.Upload(f"{kind}.pdf",
+                                     sample_pdf(f"{kind} - dossier {dossier.id}", [dossier.app.name]),
+                                     kind, kind.replace("_", " ").capitalize()) for kind in kinds]
+    files = evidence_files.add_evidence_files(session, dossier.organisation, actor=actor, app=dossier.app,
+                                              uploads=uploads)
+    library = {kind: evidence.id for kind, evidence in zip(kinds, files, strict=True)}
+    dossiers.save_answers(session, dossier, [dossiers.AnswerInput(
+        r.code, AnswerStatus.COMPLIANT, f"{r.code} : mesure en place, voir pièce.",
+        [library[kind] for kind in r.evidence or []]) for r in requirements], actor=actor)
 
 
 @pytest.fixture

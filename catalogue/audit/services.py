@@ -15,7 +15,7 @@ import contextvars
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,6 +98,19 @@ def _subject_ref(subject: Any) -> tuple[str, str | None]:
     return type(subject).__name__, None if subject.id is None else str(subject.id)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event of a ``record_many`` batch: what was done to which subject."""
+
+    action: str
+    subject: Any
+    payload: dict[str, Any] | None = None
+
+
+# The chain's head; built once, as it is read before every append.
+_HEAD = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
 def record(
     session: Session,
     action: str,
@@ -112,26 +125,31 @@ def record(
     a user or None for the system. The payload holds before/after values and
     must not carry personal data beyond ids (events outlive account erasure).
     """
+    return record_many(session, [Entry(action, subject, payload)], actor=actor)[0]
+
+
+def record_many(session: Session, entries: Sequence[Entry], *, actor: Any | None) -> list[AuditEvent]:
+    """Append several events by one actor to the chain, in order, in the caller's
+    transaction: one read of the chain's head and one flush for the whole batch (a
+    publisher's files uploaded together, say). Each event is as ``record`` writes it."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    if not isinstance(subject, tuple) and getattr(subject, "id", None) is None:
+    if any(not isinstance(e.subject, tuple) and getattr(e.subject, "id", None) is None for e in entries):
         session.flush()
-    subject_type, subject_id = _subject_ref(subject)
-    last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    event = AuditEvent(
-        occurred_at=now(),
-        actor_id=getattr(actor, "id", None),
-        ip=client_ip.get(),
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=_canonical(payload or {}),
-        prev_hash=last or GENESIS,
-    )
-    event.hash = compute_hash(event)
-    session.add(event)
+    previous = session.scalar(_HEAD) or GENESIS
+    occurred_at, ip, actor_id = now(), client_ip.get(), getattr(actor, "id", None)
+    events = []
+    for entry in entries:
+        subject_type, subject_id = _subject_ref(entry.subject)
+        event = AuditEvent(occurred_at=occurred_at, actor_id=actor_id, ip=ip, action=entry.action,
+                           subject_type=subject_type, subject_id=subject_id,
+                           payload=_canonical(entry.payload or {}), prev_hash=previous)
+        event.hash = previous = compute_hash(event)
+        events.append(event)
+    # Inserted in this order (the ORM keeps it, ids included): the chain runs by id.
+    session.add_all(events)
     session.flush()
-    return event
+    return events
 
 
 @dataclass(frozen=True)

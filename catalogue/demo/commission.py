@@ -25,15 +25,15 @@ from catalogue.commission import queries as commission_queries
 from catalogue.commission import services as commission
 from catalogue.commission import sessions as commission_sessions
 from catalogue.commission.models import InterestDeclaration
+from catalogue.demo.publishers import answer_all
 from catalogue.dossiers import evidence as evidence_files
 from catalogue.dossiers import queries as dossier_queries
 from catalogue.dossiers import services as dossiers
 from catalogue.dossiers.lifecycle import DOSSIER_LIFECYCLE
-from catalogue.dossiers.models import AnswerStatus, Dossier
+from catalogue.dossiers.models import Dossier
 from catalogue.dossiers.samples import sample_pdf
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.queries import framework_in_force
-from catalogue.frameworks.vocabulary import evidence_label
 from catalogue.listings import services as listings
 from catalogue.listings.models import Listing
 from catalogue.publishers import services as publishers
@@ -103,25 +103,6 @@ def _organisation(session: Session, owner: User, secretariat: User, n: int) -> O
     return organisation
 
 
-def _fill(session: Session, dossier: Dossier, owner: User) -> None:
-    library: dict[str, int] = {}
-    answers = []
-    for requirement in dossier_queries.applicable_requirements(session, dossier):
-        ids = []
-        for kind in requirement.evidence or []:
-            if kind not in library:
-                evidence = evidence_files.add_evidence(
-                    session, dossier.organisation, actor=owner, app=dossier.app, filename=f"{kind}.pdf",
-                    data=sample_pdf(f"{kind} — {dossier.app.name}", [dossier.app.name, requirement.code]),
-                    kind=kind, title=f"{evidence_label(kind)} — {dossier.app.name}")
-                library[kind] = evidence.id
-            ids.append(library[kind])
-        answers.append(dossiers.AnswerInput(
-            requirement.code, AnswerStatus.COMPLIANT,
-            f"{requirement.code} : mesure en place, voir la pièce jointe.", ids))
-    dossiers.save_answers(session, dossier, answers, actor=owner)
-
-
 def _report(session: Session, dossier: Dossier, rapporteur: User, opinion: str, *, file: bool = True) -> None:
     requirements = dossier_queries.applicable_requirements(session, dossier)
     assessments = {}
@@ -183,7 +164,7 @@ def seed(session: Session, options: Any) -> list[str]:
         built[suffix] = dossier
         if suffix == "brouillon":
             continue
-        _fill(session, dossier, owner)
+        answer_all(session, dossier, owner)
         dossiers.submit_dossier(session, dossier, actor=owner)
 
     def admit(d: Dossier, override: bool = False) -> None:

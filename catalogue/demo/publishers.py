@@ -174,27 +174,23 @@ def _organisation(session: Session, email: str, secretariat: User) -> Organisati
 
 def answer_all(session: Session, dossier: Dossier, actor: User, *, stop_after: int | None = None) -> None:
     """Answer applicable requirements ``compliant`` with one generated PDF per evidence kind
-    (all of them, or the first ``stop_after``)."""
+    (all of them, or the first ``stop_after``), the files uploaded together."""
     library = {e.kind: e.id
                for e in dossier_queries.evidence_library(session, dossier.organisation, dossier.app)}
     requirements = dossier_queries.applicable_requirements(session, dossier)
-    answers = []
-    for requirement in requirements[:stop_after] if stop_after is not None else requirements:
-        ids = []
-        for kind in requirement.evidence or []:
-            if kind not in library:
-                evidence = evidence_files.add_evidence(
-                    session, dossier.organisation, actor=actor, app=dossier.app, filename=f"{kind}.pdf",
-                    data=sample_pdf(f"{kind.replace('_', ' ').capitalize()} - {dossier.app.name}",
-                                    [dossier.organisation.legal_name, f"Exigence {requirement.code}",
-                                     f"Version du {today():%d/%m/%Y}"]),
-                    kind=kind, title=evidence_label(kind))
-                library[kind] = evidence.id
-            ids.append(library[kind])
-        answers.append(dossiers.AnswerInput(
-            requirement.code, AnswerStatus.COMPLIANT,
-            f"{requirement.title} : mesure en place et documentée dans la pièce jointe.", ids))
-    dossiers.save_answers(session, dossier, answers, actor=actor)
+    chosen = requirements[:stop_after] if stop_after is not None else requirements
+    kinds = list(dict.fromkeys(k for r in chosen for k in r.evidence or [] if k not in library))
+    uploads = [evidence_files.Upload(
+        f"{kind}.pdf", sample_pdf(f"{kind.replace('_', ' ').capitalize()} - {dossier.app.name}",
+                                  [dossier.organisation.legal_name, f"Version du {today():%d/%m/%Y}"]),
+        kind, evidence_label(kind)) for kind in kinds]
+    added = evidence_files.add_evidence_files(session, dossier.organisation, actor=actor, app=dossier.app,
+                                              uploads=uploads)
+    library.update((kind, evidence.id) for kind, evidence in zip(kinds, added, strict=True))
+    dossiers.save_answers(session, dossier, [dossiers.AnswerInput(
+        requirement.code, AnswerStatus.COMPLIANT,
+        f"{requirement.title} : mesure en place et documentée dans la pièce jointe.",
+        [library[kind] for kind in requirement.evidence or []]) for requirement in chosen], actor=actor)
 
 
 def _images(session: Session, app: App, owner: User, colour: tuple[int, int, int]) -> None:

@@ -46,6 +46,23 @@ def test_audit_verify_detects_a_deleted_event(app, session, make_user):
     assert result.exit_code == 1 and f"n° {last.id}" in result.output
 
 
+def test_a_batch_of_events_is_chained_in_order(app, session, make_user):
+    """``record_many``: one head read for the batch, each event linked to the one before, in
+    the order given, after the events already there; the chain verifies."""
+    user = make_user()
+    before = audit.record(session, "test.before", actor=user, subject=user)
+    batch = audit.record_many(session, [audit.Entry("test.batch", user, {"n": n}) for n in range(5)],
+                              actor=user)
+    db.commit()
+    session.expire_all()
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.id >= before.id).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.payload) for e in rows] == [("test.before", {})] + [("test.batch", {"n": n})
+                                                                              for n in range(5)]
+    assert [e.prev_hash for e in rows[1:]] == [e.hash for e in rows[:-1]]
+    assert [e.id for e in batch] == [e.id for e in rows[1:]]
+    assert audit.verify_chain(session) is None
+
+
 def test_users_create_with_roles(app, session):
     result = app.test_cli_runner().invoke(args=[
         "users", "create", "Chef@Example.org", "--role", "admin", "--role", "secretariat",

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from catalogue import db
+from catalogue.audit.models import AuditEvent
 from catalogue.dossiers import queries as dossier_queries
+from catalogue.dossiers.evidence import Upload, add_evidence_files
 from catalogue.dossiers.models import Answer, Dossier, Evidence
 from catalogue.dossiers.samples import sample_pdf
+from catalogue.errors import ValidationFailed
+from catalogue.storage.services import get_storage
 from tests.accounts.helpers import csrf_token
 from tests.factories_publishers import owner_of
 
@@ -80,3 +86,42 @@ def test_an_expiring_certificate_warns_on_the_app_page(client: Any, login: Any,
     login(owner)
     page = client.get(f"/editeur/applications/{app_id}").get_data(as_text=True)
     assert "Certificat HDS" in page and "expire bientôt" in page
+
+
+def test_files_uploaded_together_are_stored_all_or_none(make_dossier: Any) -> None:
+    """``add_evidence_files``: a refused file refuses the batch before anything is stored; an
+    accepted batch gives one row per upload, the same content twice being one file filed
+    under both kinds, each new file audited once."""
+    dossier = make_dossier()
+    owner = owner_of(db.session, dossier.organisation)
+    other = sample_pdf("Politique de sécurité", ["Version 2"])
+    storage_before = _stored_keys()
+    library_before = db.session.scalar(select(func.count()).select_from(Evidence))
+
+    def add(uploads: list[Upload]) -> list[Evidence]:
+        return add_evidence_files(db.session, dossier.organisation, actor=owner, app=dossier.app,
+                                  uploads=uploads)
+
+    with pytest.raises(ValidationFailed) as refused:
+        add([Upload("finalite.pdf", PDF, "purpose_statement", "Finalité"),
+             Upload("faux.pdf", b"%PDF-1.4 not really", "security_policy", "Sécurité")])
+    assert "file" in (refused.value.errors or {}) or refused.value.message
+    assert db.session.scalar(select(func.count()).select_from(Evidence)) == library_before
+    assert _stored_keys() == storage_before
+
+    rows = add([Upload("finalite.pdf", PDF, "purpose_statement", "  Note   de finalité "),
+                Upload("securite.pdf", other, "security_policy", "Sécurité"),
+                Upload("charte.pdf", PDF, "signed_charter", "Charte")])
+    assert rows[0] is rows[2] and rows[0] is not rows[1]
+    assert rows[0].title == "Note de finalité"
+    assert rows[0].kinds == ["purpose_statement", "signed_charter"]
+    assert db.session.scalar(select(func.count()).select_from(Evidence)) == library_before + 2
+    uploaded = db.session.scalars(select(AuditEvent.subject_id).order_by(AuditEvent.id)
+                                  .where(AuditEvent.action == "evidence.uploaded")).all()
+    assert uploaded[-2:] == [str(rows[0].id), str(rows[1].id)] and len(uploaded) == library_before + 2
+    assert all(get_storage().exists(row.storage_key) for row in rows)
+
+
+def _stored_keys() -> set[str]:
+    root = Path(get_storage().root)
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.models import Framework, FrameworkStatus
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
+from tests.waves import WAVE_2026, WAVE_2027
 
 SOURCE = WAVE_2026.read_text(encoding="utf-8")
 WAVE_DATE = date(2026, 6, 1)

@@ -14,7 +14,7 @@ from catalogue.frameworks.lifecycle import bring_into_force
 from catalogue.frameworks.models import Framework, FrameworkStatus
 from catalogue.frameworks.services import import_framework
 from tests.conftest import committed_data, is_postgres
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
+from tests.waves import WAVE_2026, WAVE_2027
 
 
 @pytest.fixture

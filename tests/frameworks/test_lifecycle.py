@@ -17,7 +17,7 @@ from catalogue.frameworks.lifecycle import FRAMEWORK_LIFECYCLE, bring_into_force
 from catalogue.frameworks.loader import load_framework_file
 from catalogue.frameworks.models import FrameworkStatus
 from catalogue.lifecycles import lifecycle
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
+from tests.waves import WAVE_2026, WAVE_2027
 from workflows.engine import SYSTEM, TransitionRefused, available, fire
 
 S = FrameworkStatus

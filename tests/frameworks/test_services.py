@@ -17,7 +17,7 @@ from catalogue.frameworks.loader import content_hash, load_framework_file
 from catalogue.frameworks.models import Framework, FrameworkStatus, Requirement
 from catalogue.frameworks.services import ImportOutcome
 from catalogue.frameworks.vocabulary import PREDICATES
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
+from tests.waves import WAVE_2026, WAVE_2027
 
 
 def count(session, model) -> int:

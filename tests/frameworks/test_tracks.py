@@ -18,8 +18,8 @@ from catalogue.frameworks.loader import FrameworkFileError, content_hash, parse_
 from catalogue.frameworks.services import import_framework
 from catalogue.settings import setting
 from tests.accounts.helpers import csrf_token
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
 from tests.factories_publishers import fill_answers, owner_of
+from tests.waves import WAVE_2026, WAVE_2027
 
 
 def wave(path: Any, **extra: Any) -> dict[str, Any]:

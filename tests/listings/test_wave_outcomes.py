@@ -18,9 +18,9 @@ from catalogue.frameworks.vocabulary import COMPLIANCE_OUTCOMES
 from catalogue.listings.lifecycle import LISTING_LIFECYCLE, NONCOMPLIANT_TRANSITIONS
 from catalogue.listings.models import Listing, ListingState
 from catalogue.schedule import tick
-from tests.factories_frameworks import WAVE_2026, WAVE_2027
 from tests.factories_publishers import owner_of
 from tests.frameworks.test_tracks import wave
+from tests.waves import WAVE_2026, WAVE_2027
 
 EXPECTED = {
     "suspended": ("suspended", "Application suspendue", "suspend_noncompliant"),
