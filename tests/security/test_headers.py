@@ -3,6 +3,7 @@ no stack trace on errors (ASVS V3, V13, V14 / V16 in 5.0)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -124,6 +125,29 @@ def test_authenticated_answers_are_never_stored(client, login, make_user, make_l
         response = client.get(path)
         assert response.headers["Cache-Control"] == "no-store", path
         assert "Cookie" in response.headers.get("Vary", ""), path
+
+
+def test_static_files_are_fingerprinted_and_kept_whoever_asks(client, login, make_user):
+    """Pages link their style sheets by fingerprint: that URL is kept a year, signed in or
+    not (the files are public), so pages do not fetch them again; an unversioned or stale
+    URL is revalidated, never stored as a signed-in answer; a path out of the folder is 404."""
+    user = make_user()
+    db.commit()
+    login(user)
+    html = client.get("/compte/").get_data(as_text=True)
+    sheets = re.findall(r'href="(/static/[^"?]+)\?v=([0-9a-f]{12})"', html)
+    assert any(path.endswith("bootstrap.min.css") for path, _version in sheets), html[:500]
+    root = Path(__file__).resolve().parents[2] / "catalogue"
+    for path, version in sheets:
+        assert version == hashlib.sha256((root / path.lstrip("/")).read_bytes()).hexdigest()[:12]
+        with client.get(f"{path}?v={version}") as kept:
+            assert kept.status_code == 200
+            assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+        for stale in (path, f"{path}?v=000000000000"):
+            with client.get(stale) as answer:
+                assert answer.headers["Cache-Control"] == "no-cache", stale
+    assert client.get("/static/..%2Fapp.py?v=1").status_code == 404
+    assert client.get("/static/css/absent.css?v=1").headers["Cache-Control"] == "no-cache"
 
 
 def test_debug_is_off_and_errors_show_no_stack_trace(app, client, monkeypatch):
