@@ -15,7 +15,10 @@ export FLASK_APP := wsgi.py
 # The suite compiles once: bytecode, and pytest's rewritten test modules, are cached under
 # .venv/pycache even where the environment sets PYTHONDONTWRITEBYTECODE (CI's does); otherwise
 # every xdist worker and every server a test starts compiles everything again.
-PYCACHE := -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
+# Its files (SQLite databases, stored evidence, the live servers' copies, the browser's
+# profiles) go to memory where the machine has it: thousands of small files and commits.
+TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
+PYCACHE := -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache TMPDIR=$(TEST_TMPDIR)
 .DEFAULT_GOAL := run
 
 .PHONY: run install deps npm assets vnu translations extract-messages migrate seed serve serve-prod \

@@ -181,7 +181,7 @@ def _engine_options() -> list[str]:
 
 
 def test_bench_run_end_to_end_on_a_tiny_catalogue(tmp_path, capsys, seeded_demo):
-    paths = ["search_page", "api_detail", "api_304"]
+    paths = ["search_page", "api_304"]
     # On SQLite the run starts from the suite's seeded demo (--seeded-sqlite), as a long run
     # starts from a database seeded once; on PostgreSQL it seeds its own.
     seeded = ["--seeded-sqlite", str(seeded_demo / "live.sqlite")] if not _on_postgres() else []
