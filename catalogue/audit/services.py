@@ -132,6 +132,8 @@ def record_many(session: Session, entries: Sequence[Entry], *, actor: Any | None
     """Append several events by one actor to the chain, in order, in the caller's
     transaction: one read of the chain's head and one flush for the whole batch (a
     publisher's files uploaded together, say). Each event is as ``record`` writes it."""
+    if not entries:
+        return []
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     if any(not isinstance(e.subject, tuple) and getattr(e.subject, "id", None) is None for e in entries):
