@@ -60,6 +60,11 @@ class Param:
             declared.update(style="form", explode=False)
         return declared
 
+    @functools.cached_property
+    def validator(self) -> Draft202012Validator:
+        """The schema's validator, built once: building it costs as much as checking a value."""
+        return Draft202012Validator(self.schema)
+
 
 @dataclass
 class ParsedParams:
@@ -112,7 +117,7 @@ def parse_query(params: list[Param]) -> dict[str, Any]:
         except (TypeError, ValueError):
             errors[name] = "Valeur invalide."
             continue
-        problems = sorted(Draft202012Validator(param.schema).iter_errors(value), key=str)
+        problems = sorted(param.validator.iter_errors(value), key=str)
         if problems:
             errors[name] = _french(problems[0])
             continue
