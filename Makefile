@@ -117,7 +117,10 @@ install-test: deps assets vnu translations
 lint: deps ## ruff, mypy (strict on workflows/ and the services) and migration drift
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/flask db check
+	@# Drift is judged on a database migrated for the purpose, not on the demo's.
+	check=$$(mktemp -u /tmp/lint-check-XXXXXX).sqlite; \
+	  DATABASE_URL=sqlite:///$$check $(BIN)/flask db upgrade heads 2>/dev/null && \
+	  DATABASE_URL=sqlite:///$$check $(BIN)/flask db check; status=$$?; rm -f $$check; exit $$status
 
 audit: deps ## security linters: bandit, pip-audit (needs PyPI's vulnerability data)
 	$(BIN)/bandit -r catalogue workflows -lll -q
