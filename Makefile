@@ -18,7 +18,7 @@ export FLASK_APP := wsgi.py
 # Its files (SQLite databases, stored evidence, the live servers' copies, the browser's
 # profiles) go to memory where the machine has it: thousands of small files and commits.
 TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
-PYCACHE := -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache TMPDIR=$(TEST_TMPDIR)
+TEST_ENV := -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache TMPDIR=$(TEST_TMPDIR)
 .DEFAULT_GOAL := run
 
 .PHONY: run install deps npm assets vnu translations extract-messages migrate seed serve serve-prod \
@@ -98,19 +98,19 @@ test: ## whole suite on SQLite (browser tests included), then on TEST_DATABASE_U
 
 # The cluster tests start real servers on PostgreSQL, Redis and S3: `make test-cluster` runs them.
 test-sqlite: install-test
-	env -u TEST_DATABASE_URL $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(XDIST) $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -m "not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Browser tests run their own SQLite live server: the PostgreSQL pass skips them.
 test-postgres: install-test
-	env $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(XDIST) $(PYTEST_ARGS)
+	env $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not cluster" $(XDIST) $(PYTEST_ARGS)
 
 # Two gunicorn instances, two RQ workers, one fresh PostgreSQL database (on the server of
 # TEST_DATABASE_URL, default postgres@127.0.0.1:5432), Redis on 127.0.0.1:6379, moto's S3.
 test-cluster: install-test ## the cluster test: two app servers sharing PostgreSQL, Redis and S3
-	env $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
+	env $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
 
 test-browser: install-test ## real-browser tests alone (headless chromium)
-	env -u TEST_DATABASE_URL $(PYCACHE) $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -m browser $(XDIST) $(PYTEST_ARGS)
 
 install-test: deps assets vnu translations
 
