@@ -46,10 +46,12 @@ def test_each_role_lands_on_its_work(page, live_url, sign_in, assert_accessible,
 def test_secretariat_count_opens_the_sorted_queue(page, live_url, sign_in, assert_accessible):
     sign_in(page, "secretariat@demo.ens.fr")
     page.get_by_role("link", name="Recevabilité à vérifier").click()
-    assert "/commission/dossiers?etat=submitted" in page.url
+    # A click returns once the navigation commits, before the new page is parsed: wait on
+    # what the page shows, not on the URL alone.
+    expect(page).to_have_url(re.compile(r"/commission/dossiers\?etat=submitted"))
     page.get_by_role("link", name="Application").click()
-    assert "tri=application" in page.url
-    assert page.locator("th[aria-sort=ascending]").count() == 1
+    expect(page).to_have_url(re.compile(r"tri=application"))
+    expect(page.locator("th[aria-sort=ascending]")).to_have_count(1)
     assert_accessible(page)
     _shoot(page, "queue")
 
