@@ -6,6 +6,8 @@ category × platform, and replays it round-robin (wrk with ``wrk_paths.lua``) ag
 
 - the application, one gunicorn worker, public cache on (as in production);
 - the application, one gunicorn worker, ``PUBLIC_CACHE=false`` (Flask alone);
+- when Granian is installed (``pip install granian``; not a dependency), the same
+  under Granian, one worker and one Python thread: what the HTTP server weighs;
 - Datasette (PyPI ``datasette``), one process, on a table built from the
   application's own ``/opendata/catalogue.json`` with an FTS5 index, answering the
   same searches with ``_facet=category`` — the tool a user would pick to publish a
@@ -32,7 +34,15 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.load import run_load
-from bench.servers import ROOT, BenchError, Server, free_port, start_gunicorn
+from bench.servers import (
+    ROOT,
+    BenchError,
+    Server,
+    free_port,
+    granian_installed,
+    start_granian,
+    start_gunicorn,
+)
 
 WORD = re.compile(r"[^\W\d_]{5,}")
 DATASETTE_DB = "catalogue"
@@ -177,11 +187,14 @@ def run_longtail(args: Any, env: dict[str, str], app: Server, workdir: Path) -> 
                               "datasette_example": datasette_path(*triples[0]), "servers": {}}
     ours = [our_path(*t) for t in triples]
     theirs = [datasette_path(*t) for t in triples]
-    scenarios = [("app (cache on)", {"PUBLIC_CACHE": "true"}),
-                 ("app (PUBLIC_CACHE=false)", {"PUBLIC_CACHE": "false"})]
-    for name, extra in scenarios:
-        server = start_gunicorn("longtail", args.app, {**env, **extra}, workdir, workers=1,
-                                ready_path="/healthz")
+    scenarios = [("app (cache on)", {"PUBLIC_CACHE": "true"}, start_gunicorn),
+                 ("app (PUBLIC_CACHE=false)", {"PUBLIC_CACHE": "false"}, start_gunicorn)]
+    if granian_installed():
+        scenarios.append(("app under Granian (PUBLIC_CACHE=false)", {"PUBLIC_CACHE": "false"},
+                          start_granian))
+    for name, extra, start in scenarios:
+        server = start("longtail", args.app, {**env, **extra}, workdir, workers=1,
+                       ready_path="/healthz")
         try:
             for path in ours[:20]:  # warm the code paths, not the URL list
                 server.get(path)
@@ -203,7 +216,7 @@ def run_longtail(args: Any, env: dict[str, str], app: Server, workdir: Path) -> 
     print(f"[longtail] datasette: {result['servers']['datasette']['rps']} req/s, "
           f"cpu {result['servers']['datasette']['cpu_ms_per_request']} ms", flush=True)
     base = result["servers"]["datasette"]
-    for name, _extra in scenarios:
+    for name, _extra, _start in scenarios:
         mine = result["servers"][name]
         mine["vs_datasette"] = round(mine["rps"] / base["rps"], 2) if base["rps"] else None
         if mine["cpu_ms_per_request"] and base["cpu_ms_per_request"]:

@@ -59,7 +59,7 @@ def http_get(port: int, path: str, headers: dict[str, str] | None = None,
 
 @dataclass
 class Server:
-    """A running gunicorn master and its workers."""
+    """A running server: a master (gunicorn, Granian) and its workers, or one process."""
 
     name: str
     process: subprocess.Popen[bytes]
@@ -139,16 +139,41 @@ class Server:
 
 def start_gunicorn(name: str, app_spec: str, env: dict[str, str], log_dir: Path, *,
                    workers: int = 2, ready_path: str = "/", startup_timeout: float = 60.0) -> Server:
-    """``gunicorn --workers N --bind 127.0.0.1:<free port> APP`` as ``make serve-prod`` runs it.
+    """``gunicorn --workers N --bind 127.0.0.1:<free port> APP``: the production server,
+    with sync workers (one request at a time per process; ``make serve-prod`` adds
+    threads, which cost a CPU-bound request more: docs/PERFORMANCE.md §0.5).
 
     Returns once ``ready_path`` answers (any status) or raises ``BenchError`` after
     ``startup_timeout`` seconds.
     """
     port = free_port()
-    log_path = log_dir / f"{name}.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed by Server.stop
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                "--bind", f"{HOST}:{port}", "--access-logfile", "-", app_spec]
+    return _serve(name, command, port, env, log_dir, workers, ready_path, startup_timeout)
+
+
+def granian_installed() -> bool:
+    """Whether Granian (PyPI ``granian``, not a dependency of the project) is installed."""
+    return (Path(sys.executable).parent / "granian").exists()
+
+
+def start_granian(name: str, app_spec: str, env: dict[str, str], log_dir: Path, *,
+                  workers: int = 1, ready_path: str = "/", startup_timeout: float = 60.0) -> Server:
+    """The same application under Granian (a Rust HTTP server with a WSGI interface), one
+    Python thread per worker: what the HTTP server's own per-request work weighs
+    (docs/PERFORMANCE.md §0.5). Measured, not what production runs."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi",
+               "--workers", str(workers), "--blocking-threads", "1",
+               "--host", HOST, "--port", str(port), app_spec]
+    return _serve(name, command, port, env, log_dir, workers, ready_path, startup_timeout)
+
+
+def _serve(name: str, command: list[str], port: int, env: dict[str, str], log_dir: Path,
+           workers: int, ready_path: str, startup_timeout: float) -> Server:
+    """Start ``command`` (a master and its ``workers``) and wait until it answers."""
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by Server.stop
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     server = Server(name, process, port, log_path, workers, log)
@@ -156,13 +181,14 @@ def start_gunicorn(name: str, app_spec: str, env: dict[str, str], log_dir: Path,
     while time.monotonic() < deadline:
         if process.poll() is not None:
             server.stop()
-            raise BenchError(f"{name}: gunicorn exited with {process.returncode}\n{server.log_tail()}")
+            raise BenchError(f"{name}: {Path(command[0]).name} exited with {process.returncode}\n"
+                             f"{server.log_tail()}")
         try:
             server.get(ready_path, timeout=5)
         except OSError:
             time.sleep(0.2)
             continue
-        # Both workers must have booted, or the first seconds of load measure the boot.
+        # Every worker must have booted, or the first seconds of load measure the boot.
         if len(server.worker_pids()) >= workers:
             return server
         time.sleep(0.2)
