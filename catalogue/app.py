@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import MetaData
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import catalogue.models  # noqa: F401 - every mapper, so the metadata is complete
@@ -28,12 +27,12 @@ from catalogue.commission.views import dossiers as _commission_dossiers  # noqa:
 from catalogue.commission.views import interests as _commission_interests  # noqa: F401 - registers its routes
 from catalogue.commission.views import sessions as _commission_sessions  # noqa: F401 - registers its routes
 from catalogue.consents import views as consents_views
-from catalogue.core import templating, work_views
+from catalogue.core import migrations, templating, work_views
 from catalogue.core import views as core_views
 from catalogue.demo import cli as demo_cli
 from catalogue.dossiers import proposal_views
 from catalogue.dossiers import views as dossiers_views
-from catalogue.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+from catalogue.extensions import babel, csrf, limiter, login_manager, select_locale
 from catalogue.fhir import views as fhir_views
 from catalogue.frameworks import cli as frameworks_cli
 from catalogue.frameworks import views as frameworks_views
@@ -81,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder="static",
         instance_path=str(ROOT / "instance"),
     )
+    app.cli = migrations.CommandLine(app)
     settings = load_config()
     if config:
         # Explicit overrides are already typed values; environment parsing stays the source.
@@ -100,7 +100,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
-    migrate.init_app(app, db=_MigrateDB(), directory=str(ROOT / "migrations"))
 
     web.init_app(app)
     templating.install(app)
@@ -135,14 +134,6 @@ def activate(app: Flask) -> None:
     )
     jobs.configure(jobs.Jobs(app.config["REDIS_URL"] if app.config["JOBS_ON_REDIS"] else None,
                              app.config["JOBS_QUEUE"]))
-
-
-class _MigrateDB:
-    """What Flask-Migrate needs of a database object: the metadata."""
-
-    @property
-    def metadata(self) -> MetaData:
-        return db.Base.metadata
 
 
 def _environ_strings(config: dict[str, Any]) -> dict[str, str]:

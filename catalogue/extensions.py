@@ -12,7 +12,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_login.config import COOKIE_NAME
 from flask_login.signals import user_accessed
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from catalogue.core.i18n import TypographicBabel
@@ -94,7 +93,6 @@ class SessionLoginManager(LoginManager):  # type: ignore[misc]  # Flask-Login is
 login_manager = SessionLoginManager()
 csrf = CSRFProtect()
 babel = TypographicBabel()
-migrate = Migrate()
 # No default limits: only the routes that need one are limited (login, sign-up, reset, TOTP).
 limiter = RouteLimiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 

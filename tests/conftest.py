@@ -28,6 +28,7 @@ from xdist.scheduler import LoadScopeScheduling
 from catalogue import db
 from catalogue.accounts.models import Role, User
 from catalogue.app import activate, create_app
+from catalogue.core import migrations
 from catalogue.extensions import limiter
 from catalogue.listings import exports
 from catalogue.search import index as search_index
@@ -135,9 +136,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         }
     )
     with application.app_context():
-        from flask_migrate import upgrade
-
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads")
+        migrations.upgrade()
     yield application
     db.session.remove()
     application.extensions["engine"].dispose()

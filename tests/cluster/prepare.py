@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pyotp
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from catalogue import db
@@ -17,6 +15,7 @@ from catalogue.accounts import services as accounts
 from catalogue.accounts.models import Role
 from catalogue.app import create_app
 from catalogue.apps import services as apps
+from catalogue.core import migrations
 from catalogue.demo import listings as demo_listings
 from catalogue.demo.cli import SeedOptions
 from catalogue.dossiers import evidence as evidence_files
@@ -26,7 +25,6 @@ from catalogue.listings.models import Listing, ListingState
 from catalogue.publishers import services as publishers
 from tests.factories_publishers import DEFAULT_PROFILE, ensure_framework_in_force, fill_answers, valid_siren
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Cluster-Horse-42!"
 
 
@@ -34,7 +32,7 @@ def main() -> None:
     tag = os.environ["CLUSTER_TAG"]
     app = create_app()
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        migrations.upgrade()
         s = db.session
         user = accounts.create_user
         owner = user(s, f"owner-{tag}@example.org", PASSWORD, verified=True)

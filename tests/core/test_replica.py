@@ -10,19 +10,17 @@ test's transaction); the replica holds none, and its catalogue version is 777.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select, update
 
 from catalogue import db, replica
 from catalogue.api.caching import make_etag
+from catalogue.core import migrations
 from catalogue.listings.models import CatalogueVersion
 from tests.conftest import _create_postgres_database, _drop_postgres_database, is_postgres
 
-MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
 MARKER = 777
 
 
@@ -37,7 +35,7 @@ def replica_engine(app, database_url, tmp_path_factory) -> Iterator[Any]:
     app.config["DB_BIND"] = engine
     try:
         with app.app_context():
-            upgrade(directory=MIGRATIONS, revision="heads")
+            migrations.upgrade()
     finally:
         app.config["DB_BIND"] = previous_bind
     with engine.begin() as conn:

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PREPARE = textwrap.dedent("""
     from catalogue import db
     from catalogue.app import create_app
+    from catalogue.core import migrations
     from catalogue.accounts import services as accounts
     from catalogue.accounts.models import Role
     from catalogue.apps import services as apps
@@ -37,8 +38,7 @@ PREPARE = textwrap.dedent("""
 
     app = create_app(CONFIG)
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade(directory="migrations", revision="heads")
+        migrations.upgrade()
         s = db.session
         owner = accounts.create_user(s, "owner@example.org", "Correct-Horse-42!", verified=True)
         secretariat = accounts.create_user(s, "sec@example.org", "Correct-Horse-42!",
