@@ -22,8 +22,16 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pikepdf
+from catalogue.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pikepdf
+else:
+    # qpdf's bindings (6 MiB): loaded by the first upload a process inspects, not by
+    # every web worker and job.
+    pikepdf = lazy_module("pikepdf")
 
 # Keys of a PDF dictionary that carry active content by their mere presence.
 _ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/EF", "/XFA", "/RichMedia",
