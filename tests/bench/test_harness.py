@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 from bench import report
 from bench.floor import create_floor_app, load_answers
 from bench.load import _parse_output, run_load, wrk_available
+from bench.memory import main as memory_main
 from bench.paths import ALL_PATHS, HOT_PATHS
 from bench.run import main as bench_main
 from bench.run import write_floor_spec
@@ -213,3 +216,15 @@ def test_bench_run_end_to_end_on_a_tiny_catalogue(tmp_path, capsys, seeded_demo)
     assert set(servers) == {"app (cache on)", "app (PUBLIC_CACHE=false)", "datasette"} | granian
     assert all(s["requests"] > 0 and s["errors"].get("status", 0) == 0 for s in servers.values())
     assert servers["app (PUBLIC_CACHE=false)"]["vs_datasette"] > 0
+
+
+def test_memory_probe_reports_each_step(tmp_path, capsys, seeded_demo):
+    database = tmp_path / "memory.sqlite"
+    shutil.copyfile(seeded_demo / "live.sqlite", database)
+    assert memory_main([f"sqlite:///{database}", "--searches", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    steps = ["start", "pages, API and a search", "+ 20 long-tail searches", "+ /opendata/catalogue.csv (200",
+             "+ /opendata/catalogue.json (200", "+ a FHIR request (200)"]
+    assert [next(line for line in lines if line.startswith(step)) for step in steps]
+    peaks = [int(re.search(r"peak (\d+) MiB", line).group(1)) for line in lines]
+    assert len(peaks) == len(steps) and peaks[0] > 30 and peaks == sorted(peaks)  # a peak never falls
