@@ -1,5 +1,5 @@
 # Catalogue ENS — the two commands: `make run` and `make test`.
-# Needs Python 3.11+, Node 20 with npm; the browser tests need Debian's chromium and Java 11+.
+# Needs Python 3.11+, Node 20 with npm; the browser tests need Debian's chromium-headless-shell (or chromium) and Java 11+.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
