@@ -166,6 +166,8 @@ def test_new_publisher_files_a_dossier_with_uploads_and_gets_a_receipt(
     assert "Pièce ELI-01" in receipt
     assert_accessible(page)
     page.get_by_role("link", name="Suivre le dossier").click()
-    assert page.get_by_text(
-        "Au secrétariat : il vérifie que le dossier est complet (recevabilité).").is_visible()
+    # A click returns once the navigation commits, before the new page is parsed: wait on
+    # what the page shows (``is_visible`` would read it at once and fail on a slow machine).
+    expect(page.get_by_text(
+        "Au secrétariat : il vérifie que le dossier est complet (recevabilité).")).to_be_visible()
     assert_accessible(page)
